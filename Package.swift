@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "vibes-spool",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "VibesModels", targets: ["VibesModels"]),
+        .library(name: "VibesSpool", targets: ["VibesSpool"]),
+        .executable(name: "vibes-spool", targets: ["vibes-spool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CInotifyTools", path: "Sources/CInotifyTools"),
+        .target(
+            name: "VibesModels",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "VibesSpool",
+            dependencies: [
+                "VibesModels",
+                "CInotifyTools",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "vibes-spool",
+            dependencies: [
+                "VibesModels",
+                "VibesSpool",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "FakeOllama",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/FakeOllama"
+        ),
+        .testTarget(
+            name: "VibesModelsTests",
+            dependencies: ["VibesModels", "FakeOllama"]
+        ),
+        .testTarget(
+            name: "VibesSpoolTests",
+            dependencies: ["VibesSpool", "VibesModels", "FakeOllama"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,289 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Ollama's HTTP API as a ``ModelProvider``.
+///
+/// Owns an `HTTPClient` unless one is passed in; call ``shutdown()`` when done with it (or use
+/// ``withOllamaProvider(configuration:_:)``).
+public final class OllamaProvider: ModelProvider {
+    public let name = "ollama"
+    public let configuration: Configuration
+    private let client: HTTPClient
+    private let ownsClient: Bool
+    /// `/api/show` answers by model name and digest: a model only changes with its digest.
+    private let showCache = Mutex<[String: OllamaWire.ShowReply]>([:])
+
+    public init(configuration: Configuration = .init(), httpClient: HTTPClient? = nil) {
+        self.configuration = configuration
+        if let httpClient {
+            self.client = httpClient
+            self.ownsClient = false
+        } else {
+            var config = HTTPClient.Configuration()
+            config.timeout.connect = .nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
+            config.redirectConfiguration = .disallow
+            config.decompression = .disabled
+            config.httpVersion = .http1Only
+            config.connectionPool.idleTimeout = .seconds(60)
+            config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+            // Refused means not running: say so at once. Callers retry with their own backoff.
+            config.connectionPool.retryConnectionEstablishment = false
+            self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+            self.ownsClient = true
+        }
+    }
+
+    /// Shuts the HTTP client down if this provider created it.
+    public func shutdown() async throws {
+        if ownsClient { try await client.shutdown() }
+    }
+
+    // MARK: ModelProvider
+
+    public func models() async throws -> [ModelInfo] {
+        let tags: OllamaWire.TagsReply = try await getJSON("/api/tags")
+        let entries = (tags.models ?? []).compactMap { entry -> (String, OllamaWire.TagsReply.Model)? in
+            guard let name = entry.name ?? entry.model else { return nil }
+            return (name, entry)
+        }
+        return try await withThrowingTaskGroup(of: (Int, ModelInfo).self) { group in
+            for (index, (name, entry)) in entries.enumerated() {
+                group.addTask {
+                    let show = try await self.show(name: name, digest: entry.digest)
+                    return (index, self.modelInfo(name: name, tag: entry, show: show))
+                }
+            }
+            var infos = [(Int, ModelInfo)]()
+            for try await info in group { infos.append(info) }
+            return infos.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    public func chat(_ request: ChatRequest) async throws -> ChatResponse {
+        let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: false))
+        let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
+        let reply: OllamaWire.ChatReply = try await watchdog.run {
+            let response = try await self.send(.POST, "/api/chat", body: body, model: request.model)
+            var data = ByteBuffer()
+            do {
+                for try await buffer in response.body {
+                    watchdog.received()
+                    var buffer = buffer
+                    data.writeBuffer(&buffer)
+                    if data.readableBytes > self.configuration.maxBodyBytes {
+                        throw ModelError.invalidResponse("a reply over \(self.configuration.maxBodyBytes) bytes")
+                    }
+                }
+            } catch let error as ModelError {
+                throw error
+            } catch {
+                throw self.classify(error, headReceived: true, textBytes: 0)
+            }
+            if let error = try? JSONDecoder().decode(OllamaWire.ErrorReply.self, from: data) {
+                throw ModelError.serverError(status: 200, message: error.error, midStream: true)
+            }
+            do {
+                return try JSONDecoder().decode(OllamaWire.ChatReply.self, from: data)
+            } catch {
+                throw ModelError.invalidResponse("the chat reply is not Ollama's JSON: \(error)")
+            }
+        }
+        return ChatResponse(
+            model: reply.model ?? request.model,
+            createdAt: reply.createdAt.flatMap(OllamaDate.parse),
+            message: reply.message?.neutral ?? ChatMessage(role: .assistant, content: ""),
+            stopReason: reply.doneReason.map(StopReason.init(ollama:)) ?? ((reply.done ?? true) ? .stop : nil),
+            usage: reply.usage,
+            timings: reply.timings
+        )
+    }
+
+    public func chatStream(_ request: ChatRequest) -> ChatStream {
+        ChatStream { handoff in
+            let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: true))
+            let watchdog = ResponseWatchdog(
+                firstByte: self.configuration.firstByteTimeout, idle: self.configuration.idleTimeout)
+            try await watchdog.run {
+                try await self.stream(body: body, model: request.model, watchdog: watchdog, into: handoff)
+            }
+        }
+    }
+
+    /// Ollama's version (`GET /api/version`): the cheap "is it up?" probe.
+    public func version() async throws -> String {
+        let reply: OllamaWire.VersionReply = try await getJSON("/api/version")
+        return reply.version
+    }
+
+    // MARK: Streaming
+
+    private func stream(body: Data, model: String, watchdog: ResponseWatchdog, into handoff: ChunkHandoff) async throws {
+        let response = try await send(.POST, "/api/chat", body: body, model: model)
+        var splitter = NDJSONLineSplitter()
+        var textBytes = 0
+        let decoder = JSONDecoder()
+
+        func decode(_ lines: [ByteBuffer]) throws -> (chunks: [ChatChunk], done: Bool) {
+            var chunks: [ChatChunk] = []
+            chunks.reserveCapacity(lines.count)
+            for line in lines {
+                let chunk = try Self.decodeStreamLine(line, decoder: decoder)
+                textBytes += chunk.textDelta.utf8.count
+                chunks.append(chunk)
+                if chunk.done { return (chunks, true) }
+            }
+            return (chunks, false)
+        }
+
+        do {
+            for try await buffer in response.body {
+                watchdog.received()
+                let (chunks, done) = try decode(try splitter.append(buffer))
+                if !chunks.isEmpty {
+                    try await watchdog.paused { try await handoff.send(chunks) }
+                }
+                if done { return }
+            }
+        } catch let error as ModelError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw classify(error, headReceived: true, textBytes: textBytes)
+        }
+        // The body ended. A last line without its newline may still be the final one.
+        if let last = splitter.finish() {
+            let (chunks, done) = try decode([last])
+            try await handoff.send(chunks)
+            if done { return }
+        }
+        throw ModelError.streamInterrupted(
+            bytesReceived: textBytes, cause: "the stream ended without its final `done` line")
+    }
+
+    /// Decodes one NDJSON line, checking for `{"error": …}` first.
+    static func decodeStreamLine(_ line: ByteBuffer, decoder: JSONDecoder) throws -> ChatChunk {
+        let view = line.readableBytesView
+        // Cheap pre-check: only lines mentioning "error" can be an error object.
+        if view.count < 4096 || line.getString(at: line.readerIndex, length: min(view.count, 64))?.contains("\"error\"") == true
+        {
+            if let error = try? decoder.decode(OllamaWire.ErrorReply.self, from: line) {
+                throw ModelError.serverError(status: 200, message: error.error, midStream: true)
+            }
+        }
+        do {
+            return try decoder.decode(OllamaWire.ChatReply.self, from: line).chunk
+        } catch {
+            let text = line.getString(at: line.readerIndex, length: min(view.count, 200)) ?? ""
+            throw ModelError.invalidResponse("a stream line is not Ollama's JSON: \(text)")
+        }
+    }
+
+    // MARK: HTTP
+
+    private func send(_ method: HTTPMethod, _ path: String, body: Data?, model: String?) async throws
+        -> HTTPClientResponse
+    {
+        var request = HTTPClientRequest(url: configuration.baseURL + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json, application/x-ndjson")
+        request.headers.add(name: "User-Agent", value: "vibes-spool")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response: HTTPClientResponse
+        do {
+            // The watchdog enforces the real limits; this only keeps AHC from waiting forever.
+            response = try await client.execute(
+                request, timeout: .seconds(Int64(configuration.firstByteTimeout.seconds) + 60))
+        } catch {
+            throw classify(error, headReceived: false, textBytes: 0)
+        }
+        guard response.status == .ok else {
+            throw await statusError(response, model: model)
+        }
+        return response
+    }
+
+    private func getJSON<T: Decodable & Sendable>(_ path: String, body: Data? = nil) async throws -> T {
+        let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
+        return try await watchdog.run {
+            let response = try await self.send(body == nil ? .GET : .POST, path, body: body, model: nil)
+            let data: ByteBuffer
+            do {
+                data = try await response.body.collect(upTo: self.configuration.maxBodyBytes)
+            } catch {
+                throw self.classify(error, headReceived: true, textBytes: 0)
+            }
+            do {
+                return try JSONDecoder().decode(T.self, from: data)
+            } catch {
+                let text = data.getString(at: data.readerIndex, length: min(data.readableBytes, 200)) ?? ""
+                throw ModelError.invalidResponse("\(path) answered something that is not Ollama's JSON: \(text)")
+            }
+        }
+    }
+
+    private func show(name: String, digest: String?) async throws -> OllamaWire.ShowReply? {
+        let key = "\(name)@\(digest ?? "")"
+        if let cached = showCache.withLock({ $0[key] }) { return cached }
+        let body = try JSONEncoder().encode(OllamaWire.ShowBody(model: name))
+        let reply: OllamaWire.ShowReply
+        do {
+            reply = try await getJSON("/api/show", body: body)
+        } catch let error as ModelError where !error.isConnectionProblem {
+            // A model whose details cannot be read is still listed, with the fallback values.
+            return nil
+        }
+        showCache.withLock { $0[key] = reply }
+        return reply
+    }
+
+    private func modelInfo(name: String, tag: OllamaWire.TagsReply.Model, show: OllamaWire.ShowReply?) -> ModelInfo {
+        var contextWindow = configuration.fallbackContextWindow
+        if let info = show?.modelInfo, let architecture = info["general.architecture"]?.stringValue,
+            let length = info["\(architecture).context_length"]?.doubleValue, length > 0
+        {
+            contextWindow = Int(length)
+        }
+        let names = show?.capabilities ?? ["completion"]
+        var capabilities: ModelCapabilities = []
+        for capability in names {
+            switch capability {
+            case "completion": capabilities.formUnion([.chat, .streaming])
+            case "tools": capabilities.insert(.tools)
+            case "vision": capabilities.insert(.vision)
+            case "thinking": capabilities.insert(.thinking)
+            case "embedding": capabilities.insert(.embeddings)
+            default: break
+            }
+        }
+        return ModelInfo(
+            provider: self.name, name: name, contextWindow: contextWindow, capabilities: capabilities,
+            providerCapabilities: names, pricing: nil, local: true, sizeBytes: tag.size,
+            modifiedAt: tag.modifiedAt.flatMap(OllamaDate.parse))
+    }
+}
+
+/// Runs `body` with a provider for `configuration` and shuts its HTTP client down afterwards.
+public func withOllamaProvider<T>(
+    configuration: OllamaProvider.Configuration, _ body: (OllamaProvider) async throws -> T
+) async throws -> T {
+    let provider = OllamaProvider(configuration: configuration)
+    do {
+        let result = try await body(provider)
+        try await provider.shutdown()
+        return result
+    } catch {
+        try? await provider.shutdown()
+        throw error
+    }
+}

@@ -1,0 +1,61 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import FakeOllama
+import Testing
+import VibesModels
+
+/// Polls `condition` until it holds or `timeout` passes; records an issue on timeout.
+func eventually(
+    _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async rethrows {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
+}
+
+/// Runs `body` with a fake Ollama answering `handler` and a provider pointed at it.
+func withProvider<T>(
+    _ handler: @escaping FakeOllama.Handler,
+    firstByte: Duration = .seconds(10), idle: Duration = .seconds(10),
+    _ body: (OllamaProvider, FakeOllama) async throws -> T
+) async throws -> T {
+    try await FakeOllama.with(handler) { fake in
+        let configuration = OllamaProvider.Configuration(
+            baseURL: fake.baseURL, connectTimeout: .seconds(2), firstByteTimeout: firstByte, idleTimeout: idle)
+        return try await withOllamaProvider(configuration: configuration) { provider in
+            try await body(provider, fake)
+        }
+    }
+}
+
+/// Collects a whole stream.
+func collect(_ stream: ChatStream) async throws -> [ChatChunk] {
+    var chunks: [ChatChunk] = []
+    for try await chunk in stream { chunks.append(chunk) }
+    return chunks
+}
+
+extension Array where Element == ChatChunk {
+    var text: String { map(\.textDelta).joined() }
+}
+
+/// Expects `body` to throw exactly `expected`-matching ``ModelError``.
+func expectModelError<T>(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T,
+    matches: (ModelError) -> Bool
+) async {
+    do {
+        _ = try await body()
+        Issue.record("expected a ModelError, got success", sourceLocation: sourceLocation)
+    } catch let error as ModelError {
+        #expect(matches(error), "unexpected \(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected a ModelError, got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
+    }
+}
