@@ -18,6 +18,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CInotifyTools", path: "Sources/CInotifyTools"),
+        .target(name: "CVibesSys"),
         .target(
             name: "VibesModels",
             dependencies: [
@@ -32,6 +33,7 @@ let package = Package(
             dependencies: [
                 "VibesModels",
                 "CInotifyTools",
+                "CVibesSys",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,0 +1,11 @@
+#ifndef VIBES_SPOOL_CVIBESSYS_H
+#define VIBES_SPOOL_CVIBESSYS_H
+
+/// `renameat2(2)`, which glibc declares only under _GNU_SOURCE (not visible to Swift).
+/// Returns -1 with errno set, as the system call does.
+int vibes_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+/// RENAME_NOREPLACE from <linux/fs.h>.
+#define VIBES_RENAME_NOREPLACE 1u
+
+#endif

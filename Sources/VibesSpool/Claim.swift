@@ -1,0 +1,213 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Glibc
+
+/// A request this worker holds: renamed into `active/` and locked with `flock` for its whole life.
+public struct ClaimedJob: Sendable {
+    /// Open on the request; holds the exclusive lock. Closing it releases the claim.
+    let fd: Int32
+    /// The job's name in `active/` (without `.json`): its id.
+    var id: String
+    /// The file name it had in `incoming/`.
+    let originalName: String
+    /// When it was dropped (the file's modification time).
+    let queuedAt: Date
+    let size: Int64
+    /// Attempts started before this claim (kept across crashes and restarts).
+    let previousAttempts: Int
+}
+
+extension SpoolDirectory {
+    public enum ClaimResult: Sendable {
+        case claimed(ClaimedJob)
+        /// Gone, or being claimed by someone else: normal and silent.
+        case lost
+        /// Not a regular file: moved into `failed/` as it was, never opened.
+        case rejected(id: String, reason: String)
+    }
+
+    /// Claims `incoming/name`: opens it without following links, locks it, and renames it into
+    /// `active/` without replacing anything.
+    ///
+    /// The lock is taken *before* the rename, so a request in `active/` is locked from the moment
+    /// it appears there, and an unlocked one in `active/` has no live worker.
+    func claim(_ name: String, workerID: String) throws -> ClaimResult {
+        let path = "\(incoming)/\(name)"
+        guard let info = try FileSystem.lstatPath(path) else { return .lost }
+        guard FileSystem.isRegular(info) else { return try reject(name, kind: FileSystem.kind(info), workerID: workerID) }
+        let fd: Int32
+        do {
+            guard let opened = try FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) else { return .lost }
+            fd = opened
+        } catch let error as SpoolError where error.errno == ELOOP {
+            // Replaced by a symlink since the lstat.
+            return try reject(name, kind: "a symbolic link", workerID: workerID)
+        }
+        var keep = false
+        defer { if !keep { close(fd) } }
+        let opened = try FileSystem.fstatFD(fd, path: path)
+        guard FileSystem.isRegular(opened) else { return .lost }
+        guard try FileSystem.tryLock(fd, path: path) else { return .lost }
+
+        let stem = Self.stem(of: name)
+        var candidate = stem
+        var suffix = 1
+        while true {
+            switch try FileSystem.renameNoReplace(path, "\(active)/\(candidate).json") {
+            case .renamed:
+                break
+            case .sourceMissing:
+                return .lost
+            case .targetExists:
+                suffix += 1
+                candidate = "\(stem)~\(suffix)"
+                continue
+            }
+            break
+        }
+        // The name may have been re-used for a new file after another worker finished ours:
+        // make sure the file we renamed is the one we locked.
+        guard let moved = try FileSystem.lstatPath("\(active)/\(candidate).json"),
+            moved.st_ino == opened.st_ino, moved.st_dev == opened.st_dev
+        else {
+            _ = try? FileSystem.renameNoReplace("\(active)/\(candidate).json", path)
+            return .lost
+        }
+        let attemptsPath = attemptsFile(incomingName: name)
+        let previous = Self.readCount(attemptsPath)
+        if previous > 0 { try? FileSystem.remove(attemptsPath) }
+        keep = true
+        return .claimed(
+            ClaimedJob(
+                fd: fd, id: candidate, originalName: name,
+                queuedAt: Date(timeIntervalSince1970: FileSystem.seconds(opened.st_mtim)),
+                size: Int64(opened.st_size), previousAttempts: previous))
+    }
+
+    /// Moves a symlink, FIFO, device or directory into `failed/` as it is, with an error envelope.
+    private func reject(_ name: String, kind: String, workerID: String) throws -> ClaimResult {
+        let stem = Self.stem(of: name)
+        while true {
+            let id = freeID(stem)
+            switch try FileSystem.renameNoReplace("\(incoming)/\(name)", "\(failed)/\(id).json") {
+            case .sourceMissing: return .lost
+            case .targetExists: continue
+            case .renamed:
+                let reason = "incoming/\(name) is \(kind), not a regular file; it was moved here as it was, without being opened or followed"
+                let failure = JobFailure(kind: .invalidRequest, message: "Invalid request: \(reason)")
+                try writeErrorEnvelope(id: id, model: nil, failure: failure, attempts: 0, partialBytes: 0, workerID: workerID, metadata: nil)
+                try FileSystem.fsyncDirectory(failed)
+                try FileSystem.fsyncDirectory(incoming)
+                return .rejected(id: id, reason: reason)
+            }
+        }
+    }
+
+    /// Renames an active job to its final id (the request's `id`, made unique).
+    func rename(_ job: inout ClaimedJob, to wanted: String) throws {
+        var target = wanted
+        var suffix = 1
+        while true {
+            if target == job.id {
+                if isFreeOutsideActive(target) { return }
+            } else if isFree(target) {
+                switch try FileSystem.renameNoReplace("\(active)/\(job.id).json", "\(active)/\(target).json") {
+                case .renamed:
+                    job.id = target
+                    return
+                case .targetExists: break
+                case .sourceMissing: throw SpoolError("rename (the claimed request vanished)", "\(active)/\(job.id).json", errno: ENOENT)
+                }
+            }
+            suffix += 1
+            target = "\(wanted)~\(suffix)"
+        }
+    }
+
+    func isFreeOutsideActive(_ id: String) -> Bool {
+        !FileSystem.exists("\(done)/\(id).json") && !FileSystem.exists("\(done)/\(id).result.json")
+            && !FileSystem.exists("\(failed)/\(id).json") && !FileSystem.exists("\(failed)/\(id).error.json")
+    }
+
+    /// Puts an active job back into `incoming/`, keeping its attempt count, and releases it.
+    func putBack(_ job: ClaimedJob, attempts: Int) throws {
+        try FileSystem.remove("\(active)/\(job.id).partial")
+        var name = "\(job.id).json"
+        var suffix = 1
+        while true {
+            let side = attemptsFile(incomingName: name)
+            if attempts > 0 { try FileSystem.writeFile(side, "\(attempts)\n") }
+            switch try FileSystem.renameNoReplace("\(active)/\(job.id).json", "\(incoming)/\(name)") {
+            case .renamed:
+                try FileSystem.remove(attemptsFile(activeID: job.id))
+                try FileSystem.fsyncDirectory(incoming)
+                try FileSystem.fsyncDirectory(active)
+                close(job.fd)
+                return
+            case .targetExists:
+                try? FileSystem.remove(side)
+                suffix += 1
+                name = "\(job.id)~\(suffix).json"
+            case .sourceMissing:
+                try? FileSystem.remove(side)
+                close(job.fd)
+                return
+            }
+        }
+    }
+
+    /// Finds requests in `active/` whose lock can be taken (no live worker) and puts them back
+    /// into `incoming/`. Returns the names put back.
+    func recoverOrphans() throws -> [String] {
+        var recovered: [String] = []
+        for name in try FileSystem.list(active) where Self.isRequestName(name) {
+            let path = "\(active)/\(name)"
+            guard let fd = try? FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) else { continue }
+            guard (try? FileSystem.tryLock(fd, path: path)) == true, FileSystem.exists(path) else {
+                close(fd)
+                continue
+            }
+            let id = Self.stem(of: name)
+            let started = Self.readCount(attemptsFile(activeID: id))
+            let info = try FileSystem.fstatFD(fd, path: path)
+            let job = ClaimedJob(
+                fd: fd, id: id, originalName: name, queuedAt: Date(timeIntervalSince1970: FileSystem.seconds(info.st_mtim)),
+                size: Int64(info.st_size), previousAttempts: 0)
+            // A request in active/ had at least one attempt started.
+            try putBack(job, attempts: max(started, 1))
+            recovered.append(id)
+        }
+        return recovered
+    }
+
+    /// Completes or undoes finishes that a crash interrupted. The envelope's temporary file is the
+    /// commit record: it is complete and on disk before the first rename of a finish.
+    func recoverCommits() throws {
+        for (folder, suffix) in [(done, ".result.json.tmp"), (failed, ".error.json.tmp")] {
+            for name in try FileSystem.list(folder) where name.hasPrefix(".") && name.hasSuffix(suffix) {
+                let id = String(name.dropFirst().dropLast(suffix.count))
+                let tmpPath = "\(folder)/\(name)"
+                let finalPath = "\(folder)/\(id)\(suffix.dropLast(4))"
+                if let fd = try? FileSystem.open("\(folder)/\(id).json", O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
+                    defer { close(fd) }
+                    // Locked: a live worker is finishing it right now.
+                    guard (try? FileSystem.tryLock(fd, path: "\(folder)/\(id).json")) == true else { continue }
+                    if try FileSystem.renameNoReplace(tmpPath, finalPath) == .targetExists { try FileSystem.remove(tmpPath) }
+                } else if let fd = try? FileSystem.open("\(active)/\(id).json", O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
+                    defer { close(fd) }
+                    guard (try? FileSystem.tryLock(fd, path: "\(active)/\(id).json")) == true else { continue }
+                    // The request never left active/: the job will run again; drop the half finish.
+                    try FileSystem.remove(tmpPath)
+                    try FileSystem.remove("\(folder)/\(id).txt")
+                    try FileSystem.remove("\(folder)/\(id).partial")
+                } else {
+                    try FileSystem.remove(tmpPath)
+                }
+                try FileSystem.fsyncDirectory(folder)
+            }
+        }
+    }
+}

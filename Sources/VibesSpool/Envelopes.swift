@@ -1,0 +1,154 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Glibc
+import VibesModels
+
+/// The kinds of failure in the contract's error table.
+public enum JobErrorKind: String, Sendable, Codable {
+    case invalidRequest = "invalid_request"
+    case ollamaNotRunning = "ollama_not_running"
+    case modelNotInstalled = "model_not_installed"
+    case ollamaError = "ollama_error"
+    case streamInterrupted = "stream_interrupted"
+    case timeout
+}
+
+/// Why a job failed, as the error envelope tells it.
+public struct JobFailure: Error, Sendable {
+    public var kind: JobErrorKind
+    public var message: String
+    public var retryable: Bool
+    public var httpStatus: Int?
+    public var detail: String?
+
+    public init(kind: JobErrorKind, message: String, retryable: Bool = false, httpStatus: Int? = nil, detail: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.retryable = retryable
+        self.httpStatus = httpStatus
+        self.detail = detail
+    }
+
+    init(_ error: ModelError) {
+        let kind: JobErrorKind
+        var detail: String?
+        switch error {
+        case .notRunning(_, let cause): kind = .ollamaNotRunning; detail = cause
+        case .modelNotInstalled(_, let text): kind = .modelNotInstalled; detail = text
+        case .notAnOllamaAPI(_, _, let body): kind = .ollamaError; detail = body
+        case .serverError(_, let message, _): kind = .ollamaError; detail = message
+        case .streamInterrupted(_, let cause): kind = .streamInterrupted; detail = cause
+        case .timeout: kind = .timeout
+        case .invalidResponse(let text): kind = .ollamaError; detail = text
+        }
+        self.init(kind: kind, message: error.description, retryable: error.isRetryable, httpStatus: error.httpStatus, detail: detail)
+    }
+
+    init(_ invalid: InvalidRequest) {
+        self.init(kind: .invalidRequest, message: "Invalid request: \(invalid.message)", retryable: false)
+    }
+}
+
+/// Writes envelopes as JSON without holding the reply in memory: the reply text is copied from
+/// the partial file, escaped on the way.
+struct EnvelopeWriter {
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+    let fd: Int32
+    let path: String
+    private var buffer: [UInt8] = []
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+        buffer.reserveCapacity(64 << 10)
+    }
+
+    mutating func raw(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 60 << 10 { try flush() }
+    }
+
+    mutating func value<T: Encodable>(_ value: T) throws {
+        buffer.append(contentsOf: try encoder.encode(value))
+        if buffer.count >= 60 << 10 { try flush() }
+    }
+
+    /// A JSON string whose contents are the bytes of `source` (valid UTF-8, written by us).
+    mutating func string(fromFile source: Int32, sourcePath: String) throws {
+        buffer.append(UInt8(ascii: "\""))
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        var offset: off_t = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(source, $0.baseAddress, $0.count, offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError("read", sourcePath)
+            }
+            if count == 0 { break }
+            offset += off_t(count)
+            for byte in chunk[0..<count] { appendEscaped(byte) }
+            if buffer.count >= 60 << 10 { try flush() }
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): buffer.append(contentsOf: [92, 34])
+        case UInt8(ascii: "\\"): buffer.append(contentsOf: [92, 92])
+        case UInt8(ascii: "\n"): buffer.append(contentsOf: [92, 110])
+        case UInt8(ascii: "\r"): buffer.append(contentsOf: [92, 114])
+        case UInt8(ascii: "\t"): buffer.append(contentsOf: [92, 116])
+        case 0..<0x20:
+            let hex = Array("0123456789abcdef".utf8)
+            buffer.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+        default: buffer.append(byte)
+        }
+    }
+
+    mutating func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try FileSystem.writeAll(fd, buffer, path: path)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A JSON number: integral values without a fraction.
+func jsonNumber(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+}
+
+/// A JSON integer or `null`.
+func jsonNumber(_ value: Int?) -> String {
+    value.map(String.init) ?? "null"
+}
+
+/// JSON for tool calls in Ollama's shape.
+struct ToolCallJSON: Encodable {
+    struct Function: Encodable {
+        var name: String
+        var arguments: JSONValue
+    }
+    var function: Function
+    init(_ call: ToolCall) { function = Function(name: call.name, arguments: call.arguments) }
+}
+
+/// RFC 3339 in UTC with milliseconds.
+func rfc3339(_ date: Date) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    let millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
+    func pad(_ value: Int32, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+}

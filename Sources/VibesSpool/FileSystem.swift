@@ -1,0 +1,233 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import CVibesSys
+import Glibc
+
+/// A failed system call on a spool path.
+public struct SpoolError: Error, Sendable, CustomStringConvertible {
+    public var operation: String
+    public var path: String
+    public var errno: Int32
+
+    public init(_ operation: String, _ path: String, errno: Int32 = Glibc.errno) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+
+    public var description: String {
+        "\(operation) \(path): \(String(cString: strerror(errno)))"
+    }
+}
+
+/// Thin wrappers over the system calls the spool protocol is made of. Paths are plain strings;
+/// every call retries `EINTR`.
+enum FileSystem {
+    enum RenameOutcome: Equatable {
+        case renamed
+        /// The source is gone: someone else took it.
+        case sourceMissing
+        /// The target name is taken; nothing was replaced.
+        case targetExists
+    }
+
+    /// Renames `from` to `to` without ever replacing `to` (`renameat2(RENAME_NOREPLACE)`); falls
+    /// back to `link` + `unlink` where the file system refuses the flag.
+    static func renameNoReplace(_ from: String, _ to: String) throws -> RenameOutcome {
+        while true {
+            if vibes_renameat2(AT_FDCWD, from, AT_FDCWD, to, VIBES_RENAME_NOREPLACE) == 0 { return .renamed }
+            switch errno {
+            case EINTR: continue
+            case ENOENT: return .sourceMissing
+            case EEXIST: return .targetExists
+            case EINVAL, ENOSYS, EOPNOTSUPP: return try linkAndUnlink(from, to)
+            default: throw SpoolError("rename to \(to)", from)
+            }
+        }
+    }
+
+    private static func linkAndUnlink(_ from: String, _ to: String) throws -> RenameOutcome {
+        if link(from, to) != 0 {
+            switch errno {
+            case ENOENT: return .sourceMissing
+            case EEXIST: return .targetExists
+            default: throw SpoolError("link to \(to)", from)
+            }
+        }
+        if unlink(from) != 0 && errno != ENOENT { throw SpoolError("unlink", from) }
+        return .renamed
+    }
+
+    /// `lstat`: never follows a symlink. `nil` if the path does not exist.
+    static func lstatPath(_ path: String) throws -> stat? {
+        var info = stat()
+        if lstat(path, &info) == 0 { return info }
+        if errno == ENOENT { return nil }
+        throw SpoolError("lstat", path)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    static func fstatFD(_ fd: Int32, path: String) throws -> stat {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SpoolError("fstat", path) }
+        return info
+    }
+
+    static func isRegular(_ info: stat) -> Bool { (info.st_mode & S_IFMT) == S_IFREG }
+
+    /// What kind of file `info` describes, for messages.
+    static func kind(_ info: stat) -> String {
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a directory"
+        case S_IFLNK: "a symbolic link"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "a special file"
+        }
+    }
+
+    /// Opens `path` with `flags` (always `O_CLOEXEC`). Returns `nil` for `ENOENT`.
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o666) throws -> Int32? {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            if errno == EINTR { continue }
+            if errno == ENOENT { return nil }
+            throw SpoolError("open", path)
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError("write", path)
+            }
+            offset += written
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+        try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
+    }
+
+    static func writeAll(_ fd: Int32, _ text: String, path: String) throws {
+        var text = text
+        try text.withUTF8 { try writeAll(fd, UnsafeRawBufferPointer($0), path: path) }
+    }
+
+    /// Reads up to `limit` bytes from the start of `fd`.
+    static func readAll(_ fd: Int32, limit: Int, path: String) throws -> [UInt8] {
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var offset: off_t = 0
+        while result.count < limit {
+            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, limit - result.count), offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError("read", path)
+            }
+            if count == 0 { break }
+            result.append(contentsOf: buffer[0..<count])
+            offset += off_t(count)
+        }
+        return result
+    }
+
+    /// Reads a whole small file, or `nil` if it does not exist.
+    static func readFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8]? {
+        guard let fd = try open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
+        defer { close(fd) }
+        return try readAll(fd, limit: limit, path: path)
+    }
+
+    /// Writes a small file whole (create or truncate), without fsync.
+    static func writeFile(_ path: String, _ text: String) throws {
+        guard let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: 0o660) else {
+            throw SpoolError("create", path, errno: ENOENT)
+        }
+        defer { close(fd) }
+        try writeAll(fd, text, path: path)
+    }
+
+    static func fsyncFD(_ fd: Int32, path: String) throws {
+        while fsync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw SpoolError("fsync", path)
+        }
+    }
+
+    /// Flushes a directory's entries (renames into or out of it) to disk.
+    static func fsyncDirectory(_ path: String) throws {
+        guard let fd = try open(path, O_RDONLY | O_DIRECTORY) else { throw SpoolError("open", path, errno: ENOENT) }
+        defer { close(fd) }
+        try fsyncFD(fd, path: path)
+    }
+
+    /// Removes a file; a missing file is fine.
+    static func remove(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw SpoolError("unlink", path) }
+    }
+
+    /// Creates a directory (and missing parents); an existing one is fine.
+    static func makeDirectory(_ path: String, mode: mode_t = 0o2775) throws {
+        if mkdir(path, mode & 0o777) == 0 { return }
+        switch errno {
+        case EEXIST:
+            guard let info = try lstatPath(path), (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw SpoolError("mkdir (exists and is not a directory)", path, errno: ENOTDIR)
+            }
+        case ENOENT:
+            let parent = directoryName(path)
+            guard parent != path, !parent.isEmpty else { throw SpoolError("mkdir", path) }
+            try makeDirectory(parent, mode: mode)
+            try makeDirectory(path, mode: mode)
+        default:
+            throw SpoolError("mkdir", path)
+        }
+    }
+
+    static func directoryName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The names in a directory (without `.` and `..`).
+    static func list(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw SpoolError("opendir", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Takes an exclusive `flock` without waiting. `false` if someone else holds it.
+    static func tryLock(_ fd: Int32, path: String) throws -> Bool {
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw SpoolError("flock", path)
+        }
+        return true
+    }
+
+    static func seconds(_ time: timespec) -> Double {
+        Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

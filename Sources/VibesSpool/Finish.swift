@@ -1,0 +1,153 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Glibc
+import VibesModels
+
+/// What a finished reply carries besides its text (which is in the partial file).
+struct ReplySummary: Sendable {
+    var model: String
+    var thinking: String
+    var toolCalls: [ToolCall]
+    var stopReason: StopReason?
+    var usage: Usage?
+    var timings: OllamaTimings?
+    var startedAt: Date
+}
+
+extension SpoolDirectory {
+    /// Commits a finished job into `done/`: envelope to a temporary name and fsynced first (the
+    /// commit record), then text, request and envelope renamed in, then the folders fsynced.
+    /// A reader that sees `ID.result.json` sees a complete job.
+    func finishDone(
+        _ job: ClaimedJob, partialFD: Int32, reply: ReplySummary, attempts: Int, workerID: String, metadata: JSONValue?
+    ) throws {
+        let id = job.id
+        let partialPath = "\(active)/\(id).partial"
+        try FileSystem.fsyncFD(partialFD, path: partialPath)
+
+        let tmpPath = "\(done)/.\(id).result.json.tmp"
+        try FileSystem.remove(tmpPath)
+        guard let fd = try FileSystem.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o664) else {
+            throw SpoolError("create", tmpPath, errno: ENOENT)
+        }
+        do {
+            var writer = EnvelopeWriter(fd: fd, path: tmpPath)
+            try writer.raw("{\"id\":")
+            try writer.value(id)
+            try writer.raw(",\"status\":\"done\",\"model\":")
+            try writer.value(reply.model)
+            try writer.raw(",\"message\":{\"role\":\"assistant\",\"content\":")
+            try writer.string(fromFile: partialFD, sourcePath: partialPath)
+            try writer.raw(",\"thinking\":")
+            try writer.value(reply.thinking)
+            try writer.raw(",\"tool_calls\":")
+            try writer.value(reply.toolCalls.map(ToolCallJSON.init))
+            try writer.raw("},\"done_reason\":")
+            try writer.value(reply.stopReason?.description)
+            try writer.raw(",\"usage\":{\"prompt_tokens\":\(jsonNumber(reply.usage?.promptTokens)),\"completion_tokens\":\(jsonNumber(reply.usage?.completionTokens))}")
+            try writer.raw(",\"timing\":\(timing(job: job, reply: reply))")
+            try writer.raw(",\"attempts\":\(attempts),\"worker\":")
+            try writer.value(workerID)
+            try writer.raw(",\"metadata\":")
+            try writer.value(metadata ?? .null)
+            try writer.raw("}\n")
+            try writer.flush()
+            try FileSystem.fsyncFD(fd, path: tmpPath)
+            close(fd)
+        } catch {
+            close(fd)
+            try? FileSystem.remove(tmpPath)
+            throw error
+        }
+        try moveIn(partialPath, "\(done)/\(id).txt")
+        try moveIn("\(active)/\(id).json", "\(done)/\(id).json")
+        try moveIn(tmpPath, "\(done)/\(id).result.json")
+        try FileSystem.fsyncDirectory(done)
+        try FileSystem.fsyncDirectory(active)
+        if attempts > 1 { try? FileSystem.remove(attemptsFile(activeID: id)) }
+    }
+
+    /// Commits a failed job into `failed/`, the same way: the partial text (if any), the request
+    /// byte for byte, then the error envelope.
+    func finishFailed(
+        _ job: ClaimedJob, partialBytes: Int, failure: JobFailure, model: String?, attempts: Int, workerID: String,
+        metadata: JSONValue?
+    ) throws {
+        let id = job.id
+        let partialPath = "\(active)/\(id).partial"
+        try writeErrorEnvelope(
+            id: id, model: model, failure: failure, attempts: attempts, partialBytes: partialBytes, workerID: workerID,
+            metadata: metadata, commit: false)
+        if partialBytes > 0 {
+            try moveIn(partialPath, "\(failed)/\(id).partial")
+        } else {
+            try FileSystem.remove(partialPath)
+        }
+        try moveIn("\(active)/\(id).json", "\(failed)/\(id).json")
+        try moveIn("\(failed)/.\(id).error.json.tmp", "\(failed)/\(id).error.json")
+        try FileSystem.fsyncDirectory(failed)
+        try FileSystem.fsyncDirectory(active)
+        try? FileSystem.remove(attemptsFile(activeID: id))
+    }
+
+    /// Writes `failed/.ID.error.json.tmp` and fsyncs it; with `commit`, renames it into place.
+    func writeErrorEnvelope(
+        id: String, model: String?, failure: JobFailure, attempts: Int, partialBytes: Int, workerID: String,
+        metadata: JSONValue?, commit: Bool = true
+    ) throws {
+        let tmpPath = "\(failed)/.\(id).error.json.tmp"
+        try FileSystem.remove(tmpPath)
+        guard let fd = try FileSystem.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o664) else {
+            throw SpoolError("create", tmpPath, errno: ENOENT)
+        }
+        defer { close(fd) }
+        // Written field by field so the keys keep the contract's order.
+        var writer = EnvelopeWriter(fd: fd, path: tmpPath)
+        try writer.raw("{\"id\":")
+        try writer.value(id)
+        try writer.raw(",\"status\":\"failed\",\"model\":")
+        try writer.value(model)
+        try writer.raw(",\"error\":{\"kind\":")
+        try writer.value(failure.kind.rawValue)
+        try writer.raw(",\"message\":")
+        try writer.value(failure.message)
+        try writer.raw(",\"retryable\":\(failure.retryable),\"http_status\":")
+        try writer.value(failure.httpStatus)
+        try writer.raw(",\"detail\":")
+        try writer.value(failure.detail)
+        try writer.raw("},\"attempts\":\(attempts),\"partial_bytes\":\(partialBytes),\"worker\":")
+        try writer.value(workerID)
+        try writer.raw(",\"metadata\":")
+        try writer.value(metadata ?? .null)
+        try writer.raw("}\n")
+        try writer.flush()
+        try FileSystem.fsyncFD(fd, path: tmpPath)
+        if commit { try moveIn(tmpPath, "\(failed)/\(id).error.json") }
+    }
+
+    /// A rename that must not replace anything; a taken name here is a bug or outside meddling.
+    private func moveIn(_ from: String, _ to: String) throws {
+        switch try FileSystem.renameNoReplace(from, to) {
+        case .renamed: return
+        case .targetExists: throw SpoolError("rename (target exists, not replaced) \(from) to", to, errno: EEXIST)
+        case .sourceMissing: throw SpoolError("rename (source vanished) to \(to)", from, errno: ENOENT)
+        }
+    }
+
+    /// The envelope's `timing` object: our clock for the job, Ollama's for the generation.
+    private func timing(job: ClaimedJob, reply: ReplySummary) -> String {
+        let t = reply.timings
+        func ms(_ ns: Int64?) -> String { jsonNumber((Double(ns ?? 0) / 1e3).rounded() / 1e3) }
+        var rate = 0.0
+        if let count = reply.usage?.completionTokens, let eval = t?.evalDuration, eval > 0 {
+            rate = ((Double(count) / (Double(eval) / 1e9)) * 100).rounded() / 100
+        }
+        return "{\"queued_at\":\"\(rfc3339(job.queuedAt))\",\"started_at\":\"\(rfc3339(reply.startedAt))\","
+            + "\"finished_at\":\"\(rfc3339(Date()))\",\"load_ms\":\(ms(t?.loadDuration)),"
+            + "\"prompt_eval_ms\":\(ms(t?.promptEvalDuration)),\"eval_ms\":\(ms(t?.evalDuration)),"
+            + "\"total_ms\":\(ms(t?.totalDuration)),\"tokens_per_second\":\(jsonNumber(rate))}"
+    }
+}

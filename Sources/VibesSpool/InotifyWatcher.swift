@@ -1,0 +1,86 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import CInotifyTools
+import Foundation
+import Synchronization
+
+/// Watches one directory with libinotifytools on a dedicated thread (never on the Swift
+/// concurrency pool) and reports names as they are renamed in or closed after writing.
+///
+/// libinotifytools keeps global state and is not thread-safe: one watcher per process.
+final class InotifyWatcher: Sendable {
+    enum Event: Sendable {
+        case file(String)
+        /// The kernel queue overflowed (`IN_Q_OVERFLOW`, `wd == -1`): events were lost, rescan.
+        case overflow
+    }
+
+    struct Error: Swift.Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static let inUse = Mutex(false)
+    private let stopping = Mutex(false)
+    private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let exited = Mutex(false)
+
+    /// Starts watching `directory`; the watch is in place when this returns.
+    init(directory: String, onEvent: @escaping @Sendable (Event) -> Void) throws {
+        try Self.inUse.withLock { inUse in
+            guard !inUse else { throw Error(description: "only one inotify watcher per process (libinotifytools is global)") }
+            inUse = true
+        }
+        guard inotifytools_initialize() != 0 else {
+            Self.inUse.withLock { $0 = false }
+            throw Error(description: "inotify: cannot initialize (\(String(cString: strerror(inotifytools_error()))))")
+        }
+        guard inotifytools_watch_file(directory, Int32(IN_MOVED_TO | IN_CLOSE_WRITE)) != 0 else {
+            let reason = String(cString: strerror(inotifytools_error()))
+            inotifytools_cleanup()
+            Self.inUse.withLock { $0 = false }
+            throw Error(description: "inotify: cannot watch \(directory) (\(reason))")
+        }
+        let worker = Thread { [self] in
+            self.loop(onEvent)
+        }
+        worker.name = "vibes-spool inotify"
+        worker.start()
+    }
+
+    private func loop(_ onEvent: @Sendable (Event) -> Void) {
+        while !stopping.withLock({ $0 }) {
+            // A positive timeout: next_event(0) blocks forever in 3.22.6.
+            guard let event = inotifytools_next_event(1) else { continue }
+            if event.pointee.wd == -1 || event.pointee.mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                onEvent(.overflow)
+                continue
+            }
+            guard event.pointee.len > 0 else { continue }
+            // The event lives in the library's static buffer: copy the name out now.
+            let name = String(cString: vibes_inotify_event_name(event))
+            if !name.isEmpty { onEvent(.file(name)) }
+        }
+        inotifytools_cleanup()
+        Self.inUse.withLock { $0 = false }
+        let continuation = finished.withLock { state -> CheckedContinuation<Void, Never>? in
+            exited.withLock { $0 = true }
+            return state
+        }
+        continuation?.resume()
+    }
+
+    /// Stops the thread (within the library's one-second poll) and waits for it to end.
+    func stop() async {
+        stopping.withLock { $0 = true }
+        await withCheckedContinuation { continuation in
+            let alreadyExited = finished.withLock { state -> Bool in
+                if exited.withLock({ $0 }) { return true }
+                state = continuation
+                return false
+            }
+            if alreadyExited { continuation.resume() }
+        }
+    }
+}

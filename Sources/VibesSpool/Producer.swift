@@ -1,0 +1,176 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Glibc
+import VibesModels
+
+/// The producer's side of the protocol: submit, follow, requeue.
+extension SpoolDirectory {
+    /// Writes a request safely: into `tmp/` with `O_EXCL`, fsynced, then renamed into
+    /// `incoming/` without replacing anything. Returns the job id.
+    ///
+    /// The id is `preferredID` (or a fresh one) made unique across the spool's folders, and is
+    /// written into the request's `id` field so that the worker uses it.
+    public func submit(_ request: [String: JSONValue], preferredID: String?) throws -> String {
+        try createLayout()
+        var body = request
+        let base = preferredID ?? Self.newID()
+        var id = base
+        var suffix = 1
+        while true {
+            if isFree(id) && !FileSystem.exists("\(incoming)/\(id).json") {
+                body["id"] = .string(id)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+                var bytes = Array(try encoder.encode(JSONValue.object(body)))
+                bytes.append(UInt8(ascii: "\n"))
+                let tmpPath = "\(tmp)/\(id).json.\(getpid())"
+                guard let fd = try FileSystem.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o664) else {
+                    throw SpoolError("create", tmpPath, errno: ENOENT)
+                }
+                do {
+                    try FileSystem.writeAll(fd, bytes, path: tmpPath)
+                    try FileSystem.fsyncFD(fd, path: tmpPath)
+                    close(fd)
+                } catch {
+                    close(fd)
+                    try? FileSystem.remove(tmpPath)
+                    throw error
+                }
+                switch try FileSystem.renameNoReplace(tmpPath, "\(incoming)/\(id).json") {
+                case .renamed:
+                    try FileSystem.fsyncDirectory(incoming)
+                    return id
+                case .targetExists, .sourceMissing:
+                    try? FileSystem.remove(tmpPath)
+                }
+            }
+            suffix += 1
+            id = "\(base)~\(suffix)"
+        }
+    }
+
+    /// A fresh job id: UTC time and random hex (`20261125T041500Z-3f9a1c0b`).
+    public static func newID() -> String {
+        var seconds = time(nil)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let stamp = String(format: "%04d%02d%02dT%02d%02d%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
+        return "\(stamp)-\(String(format: "%08x", UInt32.random(in: 0...UInt32.max)))"
+    }
+
+    /// The end of a followed job.
+    public enum WaitResult: Sendable, Equatable {
+        case done
+        case failed(message: String)
+    }
+
+    /// Follows job `id`: hands the reply text to `output` as it streams (from the partial file),
+    /// and returns when the job lands in `done/` or `failed/`. Works whether a worker runs now
+    /// or later. `output` gets exactly the reply text; `notice` gets remarks for stderr.
+    public func follow(
+        id: String, pollInterval: Duration = .milliseconds(20), output: ([UInt8]) -> Void, notice: (String) -> Void
+    ) async throws -> WaitResult {
+        var followed: (fd: Int32, inode: UInt, offset: off_t)?
+        defer { if let followed { close(followed.fd) } }
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+
+        /// Copies what is new in the followed file to `output`.
+        func drain() throws {
+            guard var current = followed else { return }
+            while true {
+                let count = buffer.withUnsafeMutableBytes { pread(current.fd, $0.baseAddress, $0.count, current.offset) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw SpoolError("read", "\(active)/\(id).partial")
+                }
+                if count == 0 { break }
+                output(Array(buffer[0..<count]))
+                current.offset += off_t(count)
+            }
+            followed = current
+        }
+
+        while true {
+            if FileSystem.exists("\(done)/\(id).result.json") {
+                // The partial became done/ID.txt (the same file): print what is left of it.
+                if followed == nil, let fd = try FileSystem.open("\(done)/\(id).txt", O_RDONLY | O_NOFOLLOW) {
+                    followed = (fd, 0, 0)
+                }
+                try drain()
+                return .done
+            }
+            if FileSystem.exists("\(failed)/\(id).error.json") {
+                try drain()
+                let envelope = try FileSystem.readFile("\(failed)/\(id).error.json") ?? []
+                let value = try? JSONDecoder().decode(JSONValue.self, from: Data(envelope))
+                return .failed(message: value?["error"]?["message"]?.stringValue ?? "the job failed (see \(failed)/\(id).error.json)")
+            }
+            let partialPath = "\(active)/\(id).partial"
+            if let info = try FileSystem.lstatPath(partialPath) {
+                if followed == nil || followed!.inode != UInt(info.st_ino) {
+                    // A new attempt (or the first): a retry starts the reply afresh.
+                    if let old = followed {
+                        close(old.fd)
+                        if old.offset > 0 { notice("(the attempt was retried: the reply starts again)") }
+                        followed = nil
+                    }
+                    if let fd = try FileSystem.open(partialPath, O_RDONLY | O_NOFOLLOW) {
+                        followed = (fd, UInt(info.st_ino), 0)
+                    }
+                } else if off_t(info.st_size) < followed!.offset {
+                    notice("(the attempt was retried: the reply starts again)")
+                    followed!.offset = 0
+                }
+                try drain()
+            }
+            try await Task.sleep(for: pollInterval)
+        }
+    }
+
+    /// Moves failed jobs back into `incoming/`: the request keeps its name, the error envelope
+    /// and partial text leave `failed/`, and the attempt count starts again.
+    /// - Returns: the ids requeued.
+    public func requeue(ids: [String]) throws -> [String] {
+        var requeued: [String] = []
+        for id in ids {
+            let request = "\(failed)/\(id).json"
+            guard FileSystem.exists("\(failed)/\(id).error.json"), FileSystem.exists(request) else {
+                throw RequeueError(message: "no failed job '\(id)' in \(failed)")
+            }
+            var name = "\(id).json"
+            var suffix = 1
+            while true {
+                try? FileSystem.remove(attemptsFile(incomingName: name))
+                let outcome = try FileSystem.renameNoReplace(request, "\(incoming)/\(name)")
+                if outcome == .renamed { break }
+                if outcome == .sourceMissing { throw RequeueError(message: "'\(id)' vanished from \(failed) while requeueing") }
+                suffix += 1
+                name = "\(id)~\(suffix).json"
+            }
+            try FileSystem.remove("\(failed)/\(id).error.json")
+            try FileSystem.remove("\(failed)/\(id).partial")
+            requeued.append(id)
+        }
+        try FileSystem.fsyncDirectory(incoming)
+        try FileSystem.fsyncDirectory(failed)
+        return requeued
+    }
+
+    /// The ids of every failed job.
+    public func failedIDs() throws -> [String] {
+        let names = Set(try FileSystem.list(failed))
+        return names.compactMap { name -> String? in
+            guard name.hasSuffix(".error.json"), !name.hasPrefix(".") else { return nil }
+            let id = String(name.dropLast(".error.json".count))
+            return names.contains("\(id).json") ? id : nil
+        }.sorted()
+    }
+}
+
+public struct RequeueError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

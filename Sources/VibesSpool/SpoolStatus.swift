@@ -1,0 +1,134 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Glibc
+
+/// A worker's published state: `.workers/HOST-PID.json` in the spool, for `status`.
+struct WorkerStateFile: Codable {
+    struct Pause: Codable {
+        var reason: String
+        var since: String
+    }
+    var host: String
+    var pid: Int32
+    var startedAt: String
+    var paused: Pause?
+
+    enum CodingKeys: String, CodingKey { case host, pid, paused, startedAt = "started_at" }
+}
+
+/// What `vibes-spool status` shows.
+public struct SpoolStatus: Codable, Sendable {
+    public struct Counts: Codable, Sendable {
+        public var incoming = 0
+        public var active = 0
+        public var done = 0
+        public var failed = 0
+    }
+    public struct Running: Codable, Sendable {
+        public var id: String
+        public var bytes: Int64
+        public var ageS: Double
+        enum CodingKeys: String, CodingKey { case id, bytes, ageS = "age_s" }
+    }
+    public struct Pause: Codable, Sendable {
+        public var reason: String
+        public var since: String
+    }
+
+    public var spool: String
+    public var counts = Counts()
+    public var running: [Running] = []
+    public var paused: Pause?
+
+    enum CodingKeys: String, CodingKey { case spool, counts, running, paused }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(spool, forKey: .spool)
+        try container.encode(counts, forKey: .counts)
+        try container.encode(running, forKey: .running)
+        try container.encode(paused, forKey: .paused)
+    }
+
+    /// Reads a spool's state from its folders and the live workers' state files.
+    public static func read(_ spool: SpoolDirectory) throws -> SpoolStatus {
+        var status = SpoolStatus(spool: spool.root)
+        status.counts.incoming = try FileSystem.list(spool.incoming).filter(SpoolDirectory.isRequestName).count
+        status.counts.done = try SpoolDirectory.jobCount(in: spool.done, envelopeSuffix: ".result.json")
+        status.counts.failed = try SpoolDirectory.jobCount(in: spool.failed, envelopeSuffix: ".error.json")
+        let now = Date().timeIntervalSince1970
+        for name in try FileSystem.list(spool.active).sorted() where SpoolDirectory.isRequestName(name) {
+            let id = SpoolDirectory.stem(of: name)
+            guard let info = try FileSystem.lstatPath("\(spool.active)/\(name)") else { continue }
+            let partial = try FileSystem.lstatPath("\(spool.active)/\(id).partial")
+            // A rename sets ctime: the claim time.
+            let age = max(0, now - FileSystem.seconds(info.st_ctim))
+            status.running.append(Running(id: id, bytes: Int64(partial?.st_size ?? 0), ageS: (age * 10).rounded() / 10))
+        }
+        status.counts.active = status.running.count
+        for state in WorkerStateFile.live(in: spool) {
+            if let pause = state.paused {
+                status.paused = Pause(reason: pause.reason, since: pause.since)
+            }
+        }
+        return status
+    }
+
+    /// Human-readable lines.
+    public var text: String {
+        var lines = ["spool \(spool)",
+            "incoming \(counts.incoming)  active \(counts.active)  done \(counts.done)  failed \(counts.failed)"]
+        for job in running {
+            lines.append("running \(job.id): \(job.bytes) bytes, \(job.ageS) s")
+        }
+        if let paused {
+            lines.append("paused since \(paused.since): \(paused.reason)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension SpoolDirectory {
+    /// Jobs in `done/` or `failed/`: `ID.json` with its envelope `ID<suffix>` beside it.
+    static func jobCount(in folder: String, envelopeSuffix: String) throws -> Int {
+        let names = Set(try FileSystem.list(folder))
+        return names.reduce(0) { count, name in
+            guard name.hasSuffix(envelopeSuffix), !name.hasPrefix(".") else { return count }
+            let id = String(name.dropLast(envelopeSuffix.count))
+            return names.contains("\(id).json") ? count + 1 : count
+        }
+    }
+}
+
+extension WorkerStateFile {
+    static func path(in spool: SpoolDirectory, host: String, pid: Int32) -> String {
+        "\(spool.workers)/\(host)-\(pid).json"
+    }
+
+    func write(to spool: SpoolDirectory) throws {
+        let data = try JSONEncoder().encode(self)
+        let path = Self.path(in: spool, host: host, pid: pid)
+        let tmp = path + ".tmp"
+        try FileSystem.writeFile(tmp, String(decoding: data, as: UTF8.self) + "\n")
+        _ = rename(tmp, path)
+    }
+
+    /// State files of workers still alive on this host (others' are kept: we cannot tell).
+    static func live(in spool: SpoolDirectory) -> [WorkerStateFile] {
+        guard let names = try? FileSystem.list(spool.workers) else { return [] }
+        let thisHost = hostName()
+        return names.filter { $0.hasSuffix(".json") }.compactMap { name in
+            guard let bytes = try? FileSystem.readFile("\(spool.workers)/\(name)"),
+                let state = try? JSONDecoder().decode(WorkerStateFile.self, from: Data(bytes))
+            else { return nil }
+            if state.host == thisHost && kill(state.pid, 0) != 0 && errno == ESRCH {
+                try? FileSystem.remove("\(spool.workers)/\(name)")
+                return nil
+            }
+            return state
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import VibesModels
+
+/// The spool worker: watches `incoming/`, claims jobs while a slot is free, runs them, and
+/// pauses claiming while Ollama is unreachable.
+///
+/// Everything the worker decides happens in one loop over one event stream (files appearing,
+/// rescans, jobs ending, Ollama coming back, timer ticks, shutdown), so its state needs no locks.
+public final class SpoolWorker: Service, Sendable {
+    /// How a run ended.
+    public struct Summary: Sendable {
+        public var done = 0
+        public var failed = 0
+        /// A job failed with `ollama_not_running` (in `--once` mode: the run stopped there).
+        public var ollamaUnreachable = false
+
+        /// 0 all done, 1 a job failed, 3 Ollama could not be reached.
+        public var exitCode: Int32 { ollamaUnreachable ? 3 : failed > 0 ? 1 : 0 }
+    }
+
+    enum Event: Sendable {
+        case file(String)
+        case rescan(reason: String?)
+        case jobEnded(token: Int, outcome: JobRunner.Outcome)
+        case resumed
+        case tick
+        case shutdown
+        case graceExpired
+    }
+
+    let configuration: WorkerConfiguration
+    let provider: OllamaProvider
+    let logger: Logger
+    let notifier: SystemdNotifier
+    let watchdogInterval: Duration?
+    private let events = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
+    private let result = Mutex(Summary())
+
+    public init(configuration: WorkerConfiguration, provider: OllamaProvider, logger: Logger, environment: [String: String] = [:]) {
+        self.configuration = configuration
+        self.provider = provider
+        self.logger = logger
+        self.notifier = SystemdNotifier(environment: environment)
+        self.watchdogInterval = SystemdNotifier.watchdogInterval(environment: environment)
+    }
+
+    /// The outcome so far (final once ``run()`` has returned).
+    public var summary: Summary { result.withLock { $0 } }
+
+    /// Stop claiming, let running jobs finish within the grace period, put the rest back.
+    public func requestShutdown() {
+        events.continuation.yield(.shutdown)
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await self.runLoop()
+        } onGracefulShutdown: {
+            self.requestShutdown()
+        }
+    }
+
+    private func runLoop() async throws {
+        let spool = configuration.spool
+        try spool.createLayout()
+        try spool.recoverCommits()
+        let recovered = try spool.recoverOrphans()
+        if !recovered.isEmpty {
+            logger.notice("recovered \(recovered.count) job(s) left in active/ by a worker that is gone: \(recovered.joined(separator: ", "))")
+        }
+        let continuation = events.continuation
+        // Watch first, then scan: a file dropped in between is seen by one or the other.
+        let watcher: InotifyWatcher? =
+            configuration.once
+            ? nil
+            : try InotifyWatcher(directory: spool.incoming) { event in
+                switch event {
+                case .file(let name): continuation.yield(.file(name))
+                case .overflow: continuation.yield(.rescan(reason: "inotify queue overflow"))
+                }
+            }
+        let state = LoopState(worker: self)
+        do {
+            state.enqueue(try spool.queuedRequests())
+            try state.publish()
+            notifier.send("READY=1")
+            logger.info("watching \(spool.incoming) (concurrency \(configuration.concurrency), Ollama at \(configuration.ollama.baseURL)); \(state.queued) job(s) queued")
+            state.startTimers()
+            state.fillSlots()
+            if !state.shouldExit {
+                for await event in events.stream {
+                    state.handle(event)
+                    state.fillSlots()
+                    state.updateStatus()
+                    if state.shouldExit { break }
+                }
+            }
+        } catch {
+            await state.finish(watcher: watcher)
+            throw error
+        }
+        await state.finish(watcher: watcher)
+    }
+
+    fileprivate func record(_ update: (inout Summary) -> Void) {
+        result.withLock { update(&$0) }
+    }
+
+    fileprivate var continuation: AsyncStream<Event>.Continuation { events.continuation }
+}
+
+/// The worker loop's state; used only from the loop's task.
+private final class LoopState {
+    let worker: SpoolWorker
+    let runner: JobRunner
+    var pending: [String] = []
+    var head = 0
+    var pendingSet: Set<String> = []
+    var running: [Int: Task<Void, Never>] = [:]
+    var nextToken = 0
+    var stopping = false
+    var paused: (reason: String, since: Date)?
+    var timers: [Task<Void, Never>] = []
+    var lastStatus = ""
+    let startedAt = Date()
+
+    init(worker: SpoolWorker) {
+        self.worker = worker
+        self.runner = JobRunner(configuration: worker.configuration, provider: worker.provider, logger: worker.logger)
+    }
+
+    var configuration: WorkerConfiguration { worker.configuration }
+    var logger: Logger { worker.logger }
+    var queued: Int { pending.count - head }
+
+    var shouldExit: Bool {
+        guard running.isEmpty else { return false }
+        if stopping { return true }
+        return configuration.once && (queued == 0 || paused != nil)
+    }
+
+    func enqueue(_ names: [String]) {
+        for name in names where SpoolDirectory.isRequestName(name) && !pendingSet.contains(name) {
+            pendingSet.insert(name)
+            pending.append(name)
+        }
+    }
+
+    func handle(_ event: SpoolWorker.Event) {
+        switch event {
+        case .file(let name):
+            enqueue([name])
+        case .rescan(let reason):
+            if let reason { logger.warning("rescanning: \(reason)") }
+            rescan()
+        case .jobEnded(let token, let outcome):
+            running[token] = nil
+            switch outcome {
+            case .done: worker.record { $0.done += 1 }
+            case .failed(let kind):
+                worker.record { $0.failed += 1 }
+                if kind == .ollamaNotRunning { pause() }
+            case .putBack: break
+            }
+        case .resumed:
+            guard let paused else { return }
+            logger.notice("resuming: Ollama answers at \(configuration.ollama.baseURL) again (paused since \(rfc3339(paused.since)))")
+            self.paused = nil
+            try? publish()
+            rescan()
+        case .tick:
+            worker.notifier.send("WATCHDOG=1")
+        case .shutdown:
+            guard !stopping else { return }
+            stopping = true
+            worker.notifier.send("STOPPING=1")
+            logger.notice("stopping: no new claims; \(running.count) running job(s) get \(configuration.grace) to finish")
+            if !running.isEmpty {
+                let grace = configuration.grace
+                let continuation = worker.continuation
+                timers.append(Task {
+                    try? await Task.sleep(for: grace)
+                    if !Task.isCancelled { continuation.yield(.graceExpired) }
+                })
+            }
+        case .graceExpired:
+            logger.notice("grace period over: cancelling \(running.count) job(s); they go back to incoming/")
+            for task in running.values { task.cancel() }
+        }
+    }
+
+    func rescan() {
+        let spool = configuration.spool
+        do {
+            let recovered = try spool.recoverOrphans()
+            if !recovered.isEmpty { logger.notice("recovered orphaned job(s): \(recovered.joined(separator: ", "))") }
+            enqueue(try spool.queuedRequests())
+        } catch {
+            logger.error("rescan failed: \(error)")
+        }
+    }
+
+    func pause() {
+        worker.record { $0.ollamaUnreachable = true }
+        guard paused == nil else { return }
+        paused = ("Ollama not running at \(configuration.ollama.baseURL)", Date())
+        try? publish()
+        logger.error("pausing: Ollama not running at \(configuration.ollama.baseURL); \(queued) job(s) wait in incoming/. Start it with `ollama serve`.")
+        guard !configuration.once else { return }
+        let provider = worker.provider
+        let configuration = self.configuration
+        let continuation = worker.continuation
+        timers.append(Task {
+            var attempt = 0
+            while !Task.isCancelled {
+                attempt += 1
+                try? await Task.sleep(for: configuration.backoff(retry: attempt))
+                if (try? await provider.version()) != nil {
+                    continuation.yield(.resumed)
+                    return
+                }
+            }
+        })
+    }
+
+    /// Claims jobs while a slot is free (so other workers on the spool get the rest).
+    func fillSlots() {
+        while !stopping && paused == nil && running.count < configuration.concurrency && head < pending.count {
+            let name = pending[head]
+            head += 1
+            pendingSet.remove(name)
+            if head > 1024 && head * 2 > pending.count {
+                pending.removeFirst(head)
+                head = 0
+            }
+            let result: SpoolDirectory.ClaimResult
+            do {
+                result = try configuration.spool.claim(name, workerID: configuration.workerID)
+            } catch {
+                logger.error("cannot claim incoming/\(name): \(error)")
+                continue
+            }
+            switch result {
+            case .lost:
+                continue
+            case .rejected(let id, let reason):
+                worker.record { $0.failed += 1 }
+                logger.error("failed (invalid_request): \(reason)", metadata: ["job": "\(id)"])
+            case .claimed(let job):
+                nextToken += 1
+                let token = nextToken
+                let runner = self.runner
+                let continuation = worker.continuation
+                running[token] = Task {
+                    let outcome = await runner.run(job)
+                    continuation.yield(.jobEnded(token: token, outcome: outcome))
+                }
+            }
+        }
+    }
+
+    func startTimers() {
+        let continuation = worker.continuation
+        if !configuration.once, let interval = configuration.rescanInterval, interval > .zero {
+            timers.append(Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    if !Task.isCancelled { continuation.yield(.rescan(reason: nil)) }
+                }
+            })
+        }
+        if let watchdog = worker.watchdogInterval {
+            // Pinged from the loop itself (on .tick), so a stuck loop is restarted.
+            let period = watchdog / 3
+            worker.notifier.send("WATCHDOG=1")
+            timers.append(Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: period)
+                    continuation.yield(.tick)
+                }
+            })
+        }
+    }
+
+    func updateStatus() {
+        guard worker.notifier.isEnabled else { return }
+        let summary = worker.summary
+        var line = "queued \(queued), running \(running.count), done \(summary.done), failed \(summary.failed)"
+        if paused != nil { line += "; paused: Ollama not running at \(configuration.ollama.baseURL)" }
+        guard line != lastStatus else { return }
+        lastStatus = line
+        worker.notifier.send("STATUS=\(line)")
+    }
+
+    func publish() throws {
+        let state = WorkerStateFile(
+            host: hostName(), pid: getpid(), startedAt: rfc3339(startedAt),
+            paused: paused.map { .init(reason: $0.reason, since: rfc3339($0.since)) })
+        try state.write(to: configuration.spool)
+    }
+
+    func finish(watcher: InotifyWatcher?) async {
+        for task in running.values { task.cancel() }
+        for task in running.values { await task.value }
+        for timer in timers { timer.cancel() }
+        await watcher?.stop()
+        try? FileSystem.remove(WorkerStateFile.path(in: configuration.spool, host: hostName(), pid: getpid()))
+        let summary = worker.summary
+        logger.info("worker stopped: \(summary.done) done, \(summary.failed) failed")
+    }
+}

@@ -1,0 +1,80 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import Logging
+import VibesModels
+import VibesSpool
+
+/// `vibes-spool`: run local LLM jobs through Ollama from a file-drop spool.
+struct VibesSpoolCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vibes-spool",
+        abstract: "Run local LLM jobs through Ollama from a file-drop spool.",
+        discussion: "Exit codes: 0 success, 1 a job or request failed, 2 bad usage, 3 cannot reach Ollama.",
+        subcommands: [Run.self, Submit.self, Status.self, Requeue.self, Models.self]
+    )
+}
+
+/// `--spool DIR`, else `$VIBES_SPOOL`, else `./spool`.
+struct SpoolOption: ParsableArguments {
+    @Option(name: .long, help: "The spool directory (default: $VIBES_SPOOL, else ./spool).")
+    var spool: String?
+
+    var directory: SpoolDirectory {
+        SpoolDirectory(spool ?? ProcessInfo.processInfo.environment["VIBES_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./spool")
+    }
+}
+
+/// `--ollama-url URL`, else `$OLLAMA_HOST`, else the default.
+struct OllamaOption: ParsableArguments {
+    @Option(name: .customLong("ollama-url"), help: "Ollama's base URL (default: $OLLAMA_HOST, else http://127.0.0.1:11434).")
+    var ollamaURL: String?
+
+    var configuration: OllamaProvider.Configuration {
+        OllamaProvider.Configuration(explicitURL: ollamaURL, environment: ProcessInfo.processInfo.environment)
+    }
+}
+
+/// Exits with `code`, flushing stdout first.
+func exitProcess(_ code: Int32) -> Never {
+    fflush(nil)
+    exit(code)
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+func makeLogger() -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        let level = ProcessInfo.processInfo.environment["VIBES_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        handler.logLevel = level ?? .info
+        return handler
+    }
+    return Logger(label: "vibes-spool")
+}
+
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try VibesSpoolCommand.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // The contract's code for bad usage is 2 (ArgumentParser's own is 64).
+            if VibesSpoolCommand.exitCode(for: error) == .validationFailure {
+                printError(VibesSpoolCommand.fullMessage(for: error))
+                exitProcess(2)
+            }
+            VibesSpoolCommand.exit(withError: error)
+        }
+    }
+}
