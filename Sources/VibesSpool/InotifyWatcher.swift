@@ -25,9 +25,11 @@ final class InotifyWatcher: Sendable {
     private let stopping = Mutex(false)
     private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let exited = Mutex(false)
+    private let directory: String
 
     /// Starts watching `directory`; the watch is in place when this returns.
     init(directory: String, onEvent: @escaping @Sendable (Event) -> Void) throws {
+        self.directory = directory
         try Self.inUse.withLock { inUse in
             guard !inUse else { throw Error(description: "only one inotify watcher per process (libinotifytools is global)") }
             inUse = true
@@ -74,6 +76,13 @@ final class InotifyWatcher: Sendable {
     /// Stops the thread (within the library's one-second poll) and waits for it to end.
     func stop() async {
         stopping.withLock { $0 = true }
+        // Wake the thread now rather than at its next poll: a dot file (ignored by scans)
+        // closed after writing is an event.
+        let wake = "\(directory)/.vibes-spool-wake-\(getpid())"
+        if let fd = try? FileSystem.open(wake, O_WRONLY | O_CREAT | O_NOFOLLOW, mode: 0o600) {
+            close(fd)
+            try? FileSystem.remove(wake)
+        }
         await withCheckedContinuation { continuation in
             let alreadyExited = finished.withLock { state -> Bool in
                 if exited.withLock({ $0 }) { return true }

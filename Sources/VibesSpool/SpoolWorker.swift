@@ -42,6 +42,7 @@ public final class SpoolWorker: Service, Sendable {
     let watchdogInterval: Duration?
     private let events = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
     private let result = Mutex(Summary())
+    private let readiness = AsyncStream<Void>.makeStream()
 
     public init(configuration: WorkerConfiguration, provider: OllamaProvider, logger: Logger, environment: [String: String] = [:]) {
         self.configuration = configuration
@@ -49,6 +50,11 @@ public final class SpoolWorker: Service, Sendable {
         self.logger = logger
         self.notifier = SystemdNotifier(environment: environment)
         self.watchdogInterval = SystemdNotifier.watchdogInterval(environment: environment)
+    }
+
+    /// Returns once the worker watches `incoming/` (or has ended). For one waiter.
+    public func waitUntilReady() async {
+        for await _ in readiness.stream {}
     }
 
     /// The outcome so far (final once ``run()`` has returned).
@@ -91,6 +97,7 @@ public final class SpoolWorker: Service, Sendable {
             state.enqueue(try spool.queuedRequests())
             try state.publish()
             notifier.send("READY=1")
+            readiness.continuation.finish()
             logger.info("watching \(spool.incoming) (concurrency \(configuration.concurrency), Ollama at \(configuration.ollama.baseURL)); \(state.queued) job(s) queued")
             state.startTimers()
             state.fillSlots()
@@ -103,6 +110,7 @@ public final class SpoolWorker: Service, Sendable {
                 }
             }
         } catch {
+            readiness.continuation.finish()
             await state.finish(watcher: watcher)
             throw error
         }

@@ -34,12 +34,12 @@ public final class FakeOllama: Sendable {
     }
 
     /// Starts a server answering with `handler`.
-    public static func start(_ handler: @escaping Handler) async throws -> FakeOllama {
+    public static func start(port: Int = 0, _ handler: @escaping Handler) async throws -> FakeOllama {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in
+            .bind(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(

@@ -6,19 +6,6 @@ import FakeOllama
 import Testing
 import VibesModels
 
-/// Polls `condition` until it holds or `timeout` passes; records an issue on timeout.
-func eventually(
-    _ what: String, timeout: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation,
-    _ condition: () async throws -> Bool
-) async rethrows {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    Issue.record("timed out waiting for: \(what)", sourceLocation: sourceLocation)
-}
-
 /// Runs `body` with a fake Ollama answering `handler` and a provider pointed at it.
 func withProvider<T>(
     _ handler: @escaping FakeOllama.Handler,
