@@ -11,8 +11,8 @@ extension SpoolDirectory {
     /// Writes a request safely: into `tmp/` with `O_EXCL`, fsynced, then renamed into
     /// `incoming/` without replacing anything. Returns the job id.
     ///
-    /// The id is `preferredID` (or a fresh one) made unique across the spool's folders, and is
-    /// written into the request's `id` field so that the worker uses it.
+    /// The id is `preferredID` (or a fresh one) made unique across the spool's folders; it names
+    /// the file and, when it is a valid `id`, is written into the request's `id` field.
     public func submit(_ request: [String: JSONValue], preferredID: String?) throws -> String {
         try createLayout()
         var body = request
@@ -21,7 +21,8 @@ extension SpoolDirectory {
         var suffix = 1
         while true {
             if isFree(id) && !FileSystem.exists("\(incoming)/\(id).json") {
-                body["id"] = .string(id)
+                // A suffixed id (`ID~2`) is not a valid `id` field: the file name carries it.
+                if JobRequest.isValidID(id) { body["id"] = .string(id) } else { body.removeValue(forKey: "id") }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
                 var bytes = Array(try encoder.encode(JSONValue.object(body)))
