@@ -2,6 +2,7 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+import FakeOllama
 import Foundation
 import Testing
 import VibesModels
@@ -9,43 +10,10 @@ import VibesModels
 /// Runs against a real Ollama (or an Ollama-compatible stand-in) when one answers at
 /// `OLLAMA_HOST` or 127.0.0.1:11434. Skipped, saying so, when none does.
 ///
-/// `VIBES_TEST_MODEL` picks the model; else the first installed one.
+/// `VIBES_TEST_MODEL` picks the model; else the first installed one. Replies are kept short.
 @Suite(.serialized) struct OllamaIntegrationTests {
-    static let baseURL = OllamaHost.resolve(explicit: nil, environment: ProcessInfo.processInfo.environment)
-
-    /// The reachable server's first (or chosen) model, or `nil` with the reason printed.
-    static let target: String? = {
-        let semaphore = DispatchSemaphore(value: 0)
-        let result = ResultBox()
-        Task.detached {
-            result.value = await probe()
-            semaphore.signal()
-        }
-        semaphore.wait()
-        return result.value
-    }()
-
-    final class ResultBox: @unchecked Sendable { var value: String? }
-
-    static func probe() async -> String? {
-        let configuration = OllamaProvider.Configuration(baseURL: baseURL, connectTimeout: .seconds(2), firstByteTimeout: .seconds(10))
-        do {
-            return try await withOllamaProvider(configuration: configuration) { provider in
-                let models = try await provider.models().filter { $0.capabilities.contains(.chat) }
-                if let wanted = ProcessInfo.processInfo.environment["VIBES_TEST_MODEL"] {
-                    return models.first { $0.name == wanted || $0.name == wanted + ":latest" }?.name
-                }
-                guard let first = models.first else {
-                    print("⚠︎ Ollama integration tests skipped: Ollama at \(baseURL) has no chat model installed.")
-                    return nil
-                }
-                return first.name
-            }
-        } catch {
-            print("⚠︎ Ollama integration tests skipped: no Ollama reachable at \(baseURL) (\(error)).")
-            return nil
-        }
-    }
+    static let baseURL = RealOllama.baseURL
+    static let target = RealOllama.model
 
     func provider() -> OllamaProvider {
         OllamaProvider(configuration: .init(baseURL: Self.baseURL, firstByteTimeout: .seconds(300), idleTimeout: .seconds(60)))
