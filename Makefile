@@ -1,0 +1,101 @@
+# vibes-spool: build, install as a system service, check the systemd files.
+#
+#   make build                          # as your normal user
+#   sudo make install                   # PREFIX=/usr/local
+#   sudo systemctl enable --now vibes-spool@default.service
+#
+# install with DESTDIR= set only stages the files (for packaging); without it,
+# it also creates the user (systemd-sysusers), the spool (systemd-tmpfiles)
+# and reloads systemd.
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DOCDIR      ?= $(PREFIX)/share/doc/vibes-spool
+SYSCONFDIR  ?= /etc
+
+# systemd's own search paths under /usr/local are not the same on every
+# system, and files of a local install belong to the admin: put them in /etc.
+# A distribution package (PREFIX=/usr) uses the vendor directories instead.
+ifeq ($(PREFIX),/usr)
+UNITDIR     ?= /usr/lib/systemd/system
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+else
+UNITDIR     ?= $(SYSCONFDIR)/systemd/system
+TMPFILESDIR ?= $(SYSCONFDIR)/tmpfiles.d
+SYSUSERSDIR ?= $(SYSCONFDIR)/sysusers.d
+endif
+
+SWIFT       ?= swift
+# The Swift runtime is linked in, so the installed binary depends neither on
+# where the toolchain lives (the service cannot see /home: ProtectHome=yes)
+# nor on it staying installed. `make build SWIFT_BUILD_FLAGS=` links it
+# dynamically instead.
+SWIFT_BUILD_FLAGS ?= --static-swift-stdlib
+BINARY      ?= .build/release/vibes-spool
+
+INSTALL     ?= install
+UNIT        := vibes-spool@.service
+
+.PHONY: all build install uninstall check-systemd
+
+all: build
+
+build:
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+
+install:
+	@test -x '$(BINARY)' || { echo "make install: $(BINARY) is missing; run 'make build' first (as your normal user, not root)" >&2; exit 1; }
+	$(INSTALL) -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(UNITDIR)' '$(DESTDIR)$(TMPFILESDIR)' \
+		'$(DESTDIR)$(SYSUSERSDIR)' '$(DESTDIR)$(DOCDIR)' '$(DESTDIR)$(SYSCONFDIR)/default' \
+		'$(DESTDIR)$(SYSCONFDIR)/vibes-spool'
+	$(INSTALL) -m 0755 '$(BINARY)' '$(DESTDIR)$(BINDIR)/vibes-spool'
+	sed -e 's|/usr/local/bin/vibes-spool|$(BINDIR)/vibes-spool|g' \
+	    -e 's|/usr/local/share/doc/vibes-spool|$(DOCDIR)|g' \
+	    -e 's|/etc/default/vibes-spool|$(SYSCONFDIR)/default/vibes-spool|g' \
+	    -e 's|/etc/vibes-spool/|$(SYSCONFDIR)/vibes-spool/|g' \
+	    systemd/$(UNIT) > '$(DESTDIR)$(UNITDIR)/$(UNIT).tmp'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/$(UNIT).tmp'
+	mv -f '$(DESTDIR)$(UNITDIR)/$(UNIT).tmp' '$(DESTDIR)$(UNITDIR)/$(UNIT)'
+	$(INSTALL) -m 0644 systemd/vibes-spool.tmpfiles '$(DESTDIR)$(TMPFILESDIR)/vibes-spool.conf'
+	$(INSTALL) -m 0644 systemd/vibes-spool.sysusers '$(DESTDIR)$(SYSUSERSDIR)/vibes-spool.conf'
+	$(INSTALL) -m 0644 systemd/vibes-spool.env.example '$(DESTDIR)$(DOCDIR)/vibes-spool.env.example'
+	test ! -f README.md || $(INSTALL) -m 0644 README.md '$(DESTDIR)$(DOCDIR)/README.md'
+	@# The settings file is the admin's: never overwrite it.
+	test -e '$(DESTDIR)$(SYSCONFDIR)/default/vibes-spool' || \
+		$(INSTALL) -m 0644 systemd/vibes-spool.env.example '$(DESTDIR)$(SYSCONFDIR)/default/vibes-spool'
+	@if [ -z '$(DESTDIR)' ]; then \
+		command -v systemd-sysusers >/dev/null || { echo "make install: systemd-sysusers not found; this service needs systemd" >&2; exit 1; }; \
+		echo "systemd-sysusers $(SYSUSERSDIR)/vibes-spool.conf"; \
+		systemd-sysusers '$(SYSUSERSDIR)/vibes-spool.conf' && \
+		echo "systemd-tmpfiles --create $(TMPFILESDIR)/vibes-spool.conf" && \
+		systemd-tmpfiles --create '$(TMPFILESDIR)/vibes-spool.conf' || exit 1; \
+		if [ -d /run/systemd/system ]; then echo "systemctl daemon-reload"; systemctl daemon-reload || exit 1; fi; \
+		echo; \
+		echo "Installed. Next: set OLLAMA_HOST in $(SYSCONFDIR)/default/vibes-spool if Ollama is not on this host, then"; \
+		echo "  systemctl enable --now vibes-spool@default.service"; \
+		echo "and add producers to the group: usermod -aG vibes-spool USER"; \
+	fi
+
+# Keeps what is the admin's or the users': the settings in
+# $(SYSCONFDIR)/default/vibes-spool and $(SYSCONFDIR)/vibes-spool/, the spool
+# /var/spool/vibes-spool with its jobs, and the user and group vibes-spool.
+uninstall:
+	@if [ -z '$(DESTDIR)' ] && [ -d /run/systemd/system ]; then \
+		echo "systemctl stop 'vibes-spool@*.service'"; \
+		systemctl stop 'vibes-spool@*.service' || true; \
+		echo "systemctl disable vibes-spool@.service"; \
+		systemctl disable vibes-spool@.service || true; \
+	fi
+	rm -f '$(DESTDIR)$(BINDIR)/vibes-spool' \
+	      '$(DESTDIR)$(UNITDIR)/$(UNIT)' \
+	      '$(DESTDIR)$(TMPFILESDIR)/vibes-spool.conf' \
+	      '$(DESTDIR)$(SYSUSERSDIR)/vibes-spool.conf' \
+	      '$(DESTDIR)$(DOCDIR)/vibes-spool.env.example' \
+	      '$(DESTDIR)$(DOCDIR)/README.md'
+	rmdir '$(DESTDIR)$(DOCDIR)' 2>/dev/null || true
+	@if [ -z '$(DESTDIR)' ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "Kept: $(SYSCONFDIR)/default/vibes-spool, $(SYSCONFDIR)/vibes-spool/, /var/spool/vibes-spool and the user vibes-spool."
+
+check-systemd:
+	.ci/check-systemd
