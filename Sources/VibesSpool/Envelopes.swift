@@ -113,6 +113,17 @@ struct EnvelopeWriter {
         }
     }
 
+    /// The fields every envelope ends with, `"worker"` and `"metadata"`; closes the object and
+    /// writes out what is buffered.
+    mutating func finish(workerID: String, metadata: JSONValue?) throws {
+        try raw("\"worker\":")
+        try value(workerID)
+        try raw(",\"metadata\":")
+        try value(metadata ?? .null)
+        try raw("}\n")
+        try flush()
+    }
+
     mutating func flush() throws {
         guard !buffer.isEmpty else { return }
         try FileSystem.writeAll(fd, buffer, path: path)

@@ -161,6 +161,23 @@ enum FileSystem {
         try writeAll(fd, text, path: path)
     }
 
+    /// Creates `path` (it must not exist), lets `body` write it, then fsyncs and closes it.
+    /// On any error the file is closed and removed.
+    static func createDurably(_ path: String, mode: mode_t = 0o664, _ body: (Int32) throws -> Void) throws {
+        guard let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode) else {
+            throw SpoolError("create", path, errno: ENOENT)
+        }
+        do {
+            try body(fd)
+            try fsyncFD(fd, path: path)
+            close(fd)
+        } catch {
+            close(fd)
+            try? remove(path)
+            throw error
+        }
+    }
+
     static func fsyncFD(_ fd: Int32, path: String) throws {
         while fsync(fd) != 0 {
             if errno == EINTR { continue }

@@ -30,10 +30,7 @@ extension SpoolDirectory {
 
         let tmpPath = "\(done)/.\(id).result.json.tmp"
         try FileSystem.remove(tmpPath)
-        guard let fd = try FileSystem.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o664) else {
-            throw SpoolError("create", tmpPath, errno: ENOENT)
-        }
-        do {
+        try FileSystem.createDurably(tmpPath) { fd in
             var writer = EnvelopeWriter(fd: fd, path: tmpPath)
             try writer.raw("{\"id\":")
             try writer.value(id)
@@ -49,18 +46,8 @@ extension SpoolDirectory {
             try writer.value(reply.stopReason?.description)
             try writer.raw(",\"usage\":{\"prompt_tokens\":\(jsonNumber(reply.usage?.promptTokens)),\"completion_tokens\":\(jsonNumber(reply.usage?.completionTokens))}")
             try writer.raw(",\"timing\":\(timing(job: job, reply: reply))")
-            try writer.raw(",\"attempts\":\(attempts),\"worker\":")
-            try writer.value(workerID)
-            try writer.raw(",\"metadata\":")
-            try writer.value(metadata ?? .null)
-            try writer.raw("}\n")
-            try writer.flush()
-            try FileSystem.fsyncFD(fd, path: tmpPath)
-            close(fd)
-        } catch {
-            close(fd)
-            try? FileSystem.remove(tmpPath)
-            throw error
+            try writer.raw(",\"attempts\":\(attempts),")
+            try writer.finish(workerID: workerID, metadata: metadata)
         }
         try moveIn(partialPath, "\(done)/\(id).txt")
         try moveIn("\(active)/\(id).json", "\(done)/\(id).json")
@@ -100,31 +87,24 @@ extension SpoolDirectory {
     ) throws {
         let tmpPath = "\(failed)/.\(id).error.json.tmp"
         try FileSystem.remove(tmpPath)
-        guard let fd = try FileSystem.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o664) else {
-            throw SpoolError("create", tmpPath, errno: ENOENT)
-        }
-        defer { close(fd) }
         // Written field by field so the keys keep the contract's order.
-        var writer = EnvelopeWriter(fd: fd, path: tmpPath)
-        try writer.raw("{\"id\":")
-        try writer.value(id)
-        try writer.raw(",\"status\":\"failed\",\"model\":")
-        try writer.value(model)
-        try writer.raw(",\"error\":{\"kind\":")
-        try writer.value(failure.kind.rawValue)
-        try writer.raw(",\"message\":")
-        try writer.value(failure.message)
-        try writer.raw(",\"retryable\":\(failure.retryable),\"http_status\":")
-        try writer.value(failure.httpStatus)
-        try writer.raw(",\"detail\":")
-        try writer.value(failure.detail)
-        try writer.raw("},\"attempts\":\(attempts),\"partial_bytes\":\(partialBytes),\"worker\":")
-        try writer.value(workerID)
-        try writer.raw(",\"metadata\":")
-        try writer.value(metadata ?? .null)
-        try writer.raw("}\n")
-        try writer.flush()
-        try FileSystem.fsyncFD(fd, path: tmpPath)
+        try FileSystem.createDurably(tmpPath) { fd in
+            var writer = EnvelopeWriter(fd: fd, path: tmpPath)
+            try writer.raw("{\"id\":")
+            try writer.value(id)
+            try writer.raw(",\"status\":\"failed\",\"model\":")
+            try writer.value(model)
+            try writer.raw(",\"error\":{\"kind\":")
+            try writer.value(failure.kind.rawValue)
+            try writer.raw(",\"message\":")
+            try writer.value(failure.message)
+            try writer.raw(",\"retryable\":\(failure.retryable),\"http_status\":")
+            try writer.value(failure.httpStatus)
+            try writer.raw(",\"detail\":")
+            try writer.value(failure.detail)
+            try writer.raw("},\"attempts\":\(attempts),\"partial_bytes\":\(partialBytes),")
+            try writer.finish(workerID: workerID, metadata: metadata)
+        }
         if commit { try moveIn(tmpPath, "\(failed)/\(id).error.json") }
     }
 

@@ -28,18 +28,7 @@ extension SpoolDirectory {
                 var bytes = Array(try encoder.encode(JSONValue.object(body)))
                 bytes.append(UInt8(ascii: "\n"))
                 let tmpPath = "\(tmp)/\(id).json.\(getpid())"
-                guard let fd = try FileSystem.open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o664) else {
-                    throw SpoolError("create", tmpPath, errno: ENOENT)
-                }
-                do {
-                    try FileSystem.writeAll(fd, bytes, path: tmpPath)
-                    try FileSystem.fsyncFD(fd, path: tmpPath)
-                    close(fd)
-                } catch {
-                    close(fd)
-                    try? FileSystem.remove(tmpPath)
-                    throw error
-                }
+                try FileSystem.createDurably(tmpPath) { try FileSystem.writeAll($0, bytes, path: tmpPath) }
                 switch try FileSystem.renameNoReplace(tmpPath, "\(incoming)/\(id).json") {
                 case .renamed:
                     try FileSystem.fsyncDirectory(incoming)
