@@ -56,6 +56,16 @@ public struct JobRequest: Sendable {
         return try JobRequest(object: object)
     }
 
+    /// What an invalid request still tells, for its error envelope: a valid `id`, the `model`
+    /// if it is a string, and `metadata`. All `nil` when the file is not a JSON object.
+    public static func salvage(_ bytes: [UInt8]) -> (id: String?, model: String?, metadata: JSONValue?) {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), case .object(let object) = value else {
+            return (nil, nil, nil)
+        }
+        let id = object["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil }
+        return (id, object["model"]?.stringValue, object["metadata"])
+    }
+
     init(object: [String: JSONValue]) throws {
         guard let modelValue = object["model"] else {
             throw InvalidRequest(field: "model", "`model`: required, expected a string naming an Ollama model, found nothing")

@@ -46,8 +46,12 @@ struct JobRunner: Sendable {
         do {
             request = try JobRequest.parse(bytes)
         } catch let invalid as InvalidRequest {
-            try spool.rename(&job, to: job.id)
-            return try fail(job, JobFailure(invalid), model: nil, attempts: job.previousAttempts + 1, partialBytes: 0, metadata: nil, logger: logger)
+            let salvaged = JobRequest.salvage(bytes)
+            try spool.rename(&job, to: salvaged.id ?? job.id)
+            logger[metadataKey: "job"] = "\(job.id)"
+            return try fail(
+                job, JobFailure(invalid), model: salvaged.model, attempts: job.previousAttempts + 1, partialBytes: 0,
+                metadata: salvaged.metadata, logger: logger)
         }
         try spool.rename(&job, to: request.id ?? job.id)
         logger[metadataKey: "job"] = "\(job.id)"

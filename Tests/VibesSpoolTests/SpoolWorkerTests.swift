@@ -119,7 +119,7 @@ import VibesModels
             ("array", "[1,2,3]", "expected a JSON object, found an array"),
             ("nomodel", #"{"prompt":"x"}"#, "`model`: required"),
             ("both", #"{"model":"echo","prompt":"x","messages":[{"role":"user","content":"y"}]}"#, "found both"),
-            ("wrongtype", #"{"model":"echo","prompt":["x"]}"#, "`prompt`: expected a string, found an array"),
+            ("wrongtype", #"{"model":"echo","prompt":["x"],"metadata":{"row":3}}"#, "`prompt`: expected a string, found an array"),
             ("badid", #"{"model":"echo","prompt":"x","id":"../../x"}"#, "`id`"),
         ]
         var bigSize = 0
@@ -148,6 +148,9 @@ import VibesModels
             #expect(envelope["error"]?["message"]?.stringValue?.contains(item.fragment) == true, "\(item.id): \(envelope)")
             #expect(t.read("\(t.spool.failed)/\(item.id).json") == item.content, "byte for byte")
         }
+        #expect(t.errorEnvelope("wrongtype")?["metadata"] == ["row": 3], "metadata is copied even when the request is invalid")
+        #expect(t.errorEnvelope("wrongtype")?["model"] == "echo")
+        #expect(t.errorEnvelope("badid")?["id"] == "badid", "an invalid id is not used: the file name is")
         #expect(t.errorEnvelope("big")?["error"]?["message"]?.stringValue?.contains("over the limit of 16777216 bytes") == true)
         #expect((try? FileManager.default.attributesOfItem(atPath: "\(t.spool.failed)/big.json")[.size] as? Int) == bigSize, "byte for byte")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "\(t.spool.failed)/link.json") == outside, "moved as a link")
