@@ -2,6 +2,12 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Which time limit ran out.
 public enum TimeoutLimit: Sendable, Hashable, CustomStringConvertible {
     /// Connecting to the server.
@@ -86,7 +92,7 @@ public enum ModelError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     static func clip(_ text: String, to limit: Int = 200) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespace()
         return trimmed.count <= limit ? trimmed : String(trimmed.prefix(limit)) + "…"
     }
 
@@ -94,5 +100,3 @@ public enum ModelError: Error, Sendable, Hashable, CustomStringConvertible {
         seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
     }
 }
-
-import Foundation

@@ -2,7 +2,11 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import VibesModels
 
@@ -149,17 +153,4 @@ struct ToolCallJSON: Encodable {
     }
     var function: Function
     init(_ call: ToolCall) { function = Function(name: call.name, arguments: call.arguments) }
-}
-
-/// RFC 3339 in UTC with milliseconds.
-func rfc3339(_ date: Date) -> String {
-    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-    var parts = tm()
-    gmtime_r(&seconds, &parts)
-    let millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
-    func pad(_ value: Int32, _ width: Int) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
 }

@@ -2,7 +2,11 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import VibesModels
 
@@ -125,8 +129,8 @@ extension SpoolDirectory {
         if let count = reply.usage?.completionTokens, let eval = t?.evalDuration, eval > 0 {
             rate = ((Double(count) / (Double(eval) / 1e9)) * 100).rounded() / 100
         }
-        return "{\"queued_at\":\"\(rfc3339(job.queuedAt))\",\"started_at\":\"\(rfc3339(reply.startedAt))\","
-            + "\"finished_at\":\"\(rfc3339(Date()))\",\"load_ms\":\(ms(t?.loadDuration)),"
+        return "{\"queued_at\":\"\(RFC3339.format(job.queuedAt))\",\"started_at\":\"\(RFC3339.format(reply.startedAt))\","
+            + "\"finished_at\":\"\(RFC3339.format(Date()))\",\"load_ms\":\(ms(t?.loadDuration)),"
             + "\"prompt_eval_ms\":\(ms(t?.promptEvalDuration)),\"eval_ms\":\(ms(t?.evalDuration)),"
             + "\"total_ms\":\(ms(t?.totalDuration)),\"tokens_per_second\":\(jsonNumber(rate))}"
     }

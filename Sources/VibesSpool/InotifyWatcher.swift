@@ -3,7 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import CInotifyTools
-import Foundation
+import Glibc
 import Synchronization
 
 /// Watches one directory with libinotifytools on a dedicated thread (never on the Swift
@@ -44,11 +44,7 @@ final class InotifyWatcher: Sendable {
             Self.inUse.withLock { $0 = false }
             throw Error(description: "inotify: cannot watch \(directory) (\(reason))")
         }
-        let worker = Thread { [self] in
-            self.loop(onEvent)
-        }
-        worker.name = "vibes-spool inotify"
-        worker.start()
+        try Self.startThread { [self] in self.loop(onEvent) }
     }
 
     private func loop(_ onEvent: @Sendable (Event) -> Void) {
@@ -71,6 +67,26 @@ final class InotifyWatcher: Sendable {
             return state
         }
         continuation?.resume()
+    }
+
+    /// Runs `body` on a new detached POSIX thread (Foundation's `Thread` is not in FoundationEssentials).
+    private static func startThread(_ body: @escaping @Sendable () -> Void) throws {
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { argument in
+            let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        guard result == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            throw Error(description: "cannot start the inotify thread (\(String(cString: strerror(result))))")
+        }
+        pthread_detach(thread)
     }
 
     /// Stops the thread (within the library's one-second poll) and waits for it to end.

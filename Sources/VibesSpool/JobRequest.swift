@@ -2,7 +2,11 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import VibesModels
 
 /// A request file that breaks the contract's request table.
@@ -70,7 +74,7 @@ public struct JobRequest: Sendable {
         guard let modelValue = object["model"] else {
             throw InvalidRequest(field: "model", "`model`: required, expected a string naming an Ollama model, found nothing")
         }
-        guard case .string(let model) = modelValue, !model.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard case .string(let model) = modelValue, !model.trimmingWhitespace().isEmpty else {
             if case .string = modelValue { throw InvalidRequest(field: "model", "`model`: expected a model name, found an empty string") }
             throw InvalidRequest.wrongType("model", expected: "a string", found: modelValue)
         }
@@ -239,8 +243,7 @@ public struct JobRequest: Sendable {
 
     private static func describe(_ error: any Error) -> String {
         if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
+            return context.underlyingError.map { "\(context.debugDescription) \($0)" } ?? context.debugDescription
         }
         return "\(error)"
     }

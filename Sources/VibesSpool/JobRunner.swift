@@ -2,9 +2,14 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import Logging
+import Synchronization
 import VibesModels
 
 /// Runs one claimed job to its end: `done/`, `failed/`, or back into `incoming/` on shutdown.
@@ -153,9 +158,8 @@ struct JobRunner: Sendable {
 }
 
 /// Counts reply bytes written by a stream that may run in a child task.
-final class ByteCounter: @unchecked Sendable {
-    private var count = 0
-    private let lock = NSLock()
-    func add(_ n: Int) { lock.lock(); count += n; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+final class ByteCounter: Sendable {
+    private let count = Mutex(0)
+    func add(_ n: Int) { count.withLock { $0 += n } }
+    var value: Int { count.withLock { $0 } }
 }

@@ -2,7 +2,11 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import VibesModels
 
@@ -44,11 +48,9 @@ extension SpoolDirectory {
 
     /// A fresh job id: UTC time and random hex (`20261125T041500Z-3f9a1c0b`).
     public static func newID() -> String {
-        var seconds = time(nil)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let stamp = String(format: "%04d%02d%02dT%02d%02d%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
-        return "\(stamp)-\(String(format: "%08x", UInt32.random(in: 0...UInt32.max)))"
+        let stamp = RFC3339.format(Date(), basic: true)
+        let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(stamp)-\(String(repeating: "0", count: 8 - random.count))\(random)"
     }
 
     /// The end of a followed job.

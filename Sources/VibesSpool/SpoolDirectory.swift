@@ -2,6 +2,11 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Glibc
 
 /// A spool's folders and the names of the files in them.
@@ -68,8 +73,6 @@ public struct SpoolDirectory: Sendable {
 
     static func readCount(_ path: String) -> Int {
         guard let bytes = try? FileSystem.readFile(path, limit: 64) else { return 0 }
-        return Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return Int(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()) ?? 0
     }
 }
-
-import Foundation

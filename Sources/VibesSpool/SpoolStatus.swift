@@ -2,7 +2,11 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 
 /// A worker's published state: `.workers/HOST-PID.json` in the spool, for `status`.

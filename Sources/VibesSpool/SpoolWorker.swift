@@ -2,7 +2,12 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -179,7 +184,7 @@ private final class LoopState {
             }
         case .resumed:
             guard let paused else { return }
-            logger.notice("resuming: Ollama answers at \(configuration.ollama.baseURL) again (paused since \(rfc3339(paused.since)))")
+            logger.notice("resuming: Ollama answers at \(configuration.ollama.baseURL) again (paused since \(RFC3339.format(paused.since)))")
             self.paused = nil
             try? publish()
             rescan()
@@ -309,8 +314,8 @@ private final class LoopState {
 
     func publish() throws {
         let state = WorkerStateFile(
-            host: hostName(), pid: getpid(), startedAt: rfc3339(startedAt),
-            paused: paused.map { .init(reason: $0.reason, since: rfc3339($0.since)) })
+            host: hostName(), pid: getpid(), startedAt: RFC3339.format(startedAt),
+            paused: paused.map { .init(reason: $0.reason, since: RFC3339.format($0.since)) })
         try state.write(to: configuration.spool)
     }
 

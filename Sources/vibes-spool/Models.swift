@@ -2,8 +2,12 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import ArgumentParser
 import VibesModels
 
 extension VibesSpoolCommand {
@@ -47,11 +51,10 @@ extension VibesSpoolCommand {
                     case contextWindow = "context_window", sizeBytes = "size_bytes", modifiedAt = "modified_at"
                 }
             }
-            let formatter = ISO8601DateFormatter()
             let entries = models.map {
                 Entry(
                     id: $0.id, name: $0.name, provider: $0.provider, contextWindow: $0.contextWindow, sizeBytes: $0.sizeBytes,
-                    modifiedAt: $0.modifiedAt.map(formatter.string(from:)), local: $0.local, capabilities: $0.providerCapabilities)
+                    modifiedAt: $0.modifiedAt.map { RFC3339.format($0) }, local: $0.local, capabilities: $0.providerCapabilities)
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -67,7 +70,7 @@ extension VibesSpoolCommand {
             for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
             for row in [header] + rows {
                 print(row.enumerated().map { index, cell in
-                    index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
+                    index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] + 2 - cell.count)
                 }.joined())
             }
         }
@@ -81,7 +84,8 @@ extension VibesSpoolCommand {
                 value /= 1000
                 unit += 1
             }
-            return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+            let tenths = Int((value * 10).rounded())
+            return unit == 0 ? "\(bytes) B" : "\(tenths / 10).\(tenths % 10) \(units[unit])"
         }
     }
 }

@@ -2,8 +2,12 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import ArgumentParser
 import ServiceLifecycle
 import VibesModels
 import VibesSpool

@@ -2,8 +2,12 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import ArgumentParser
 import VibesModels
 import VibesSpool
 
@@ -62,7 +66,7 @@ extension VibesSpoolCommand {
                 if let input, input != "-" {
                     prompt = input
                 } else {
-                    prompt = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                    prompt = String(decoding: readStandardInput(), as: UTF8.self)
                 }
                 request["prompt"] = .string(prompt)
             }
@@ -89,7 +93,7 @@ extension VibesSpoolCommand {
             printError(jobID)
             let result = try await directory.follow(
                 id: jobID,
-                output: { bytes in FileHandle.standardOutput.write(Data(bytes)) },
+                output: { writeOut($0) },
                 notice: { printError($0) })
             switch result {
             case .done:

@@ -2,8 +2,13 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import ArgumentParser
+import Glibc
 import Logging
 import VibesModels
 import VibesSpool
@@ -44,8 +49,31 @@ func exitProcess(_ code: Int32) -> Never {
     exit(code)
 }
 
+/// Writes all of `bytes` to a file descriptor (stdout: 1, stderr: 2), unbuffered.
+func writeOut(_ bytes: [UInt8], to fd: Int32 = 1) {
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        offset += written
+    }
+}
+
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    writeOut(Array((message + "\n").utf8), to: 2)
+}
+
+/// All of standard input.
+func readStandardInput() -> [UInt8] {
+    var result: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { return result }
+        result += buffer[0..<count]
+    }
 }
 
 func makeLogger() -> Logger {

@@ -17,13 +17,24 @@ import Testing
         ("2023-08-04T08:52:19.385406455-07:00", 1_691_164_339.385406455),
     ])
     func parsesTimestampsWithAnyFractionAndOffset(text: String, seconds: Double) throws {
-        let date = try #require(OllamaDate.parse(text))
+        let date = try #require(RFC3339.parse(text))
         #expect(abs(date.timeIntervalSince1970 - seconds) < 1e-6)
+    }
+
+    @Test func formatsUTCWithMillisecondsAndTheBasicForm() throws {
+        let date = try #require(RFC3339.parse("2025-01-02T05:04:05.25+02:00"))
+        #expect(RFC3339.format(date) == "2025-01-02T03:04:05.250Z")
+        #expect(RFC3339.format(date, basic: true) == "20250102T030405Z")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z", "leap day")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: -1)) == "1969-12-31T23:59:59.000Z")
+        for text in ["1999-12-31T23:59:59.999Z", "2024-02-29T12:00:00.000Z", "2026-11-25T04:15:00.123Z"] {
+            #expect(RFC3339.format(try #require(RFC3339.parse(text))) == text)
+        }
     }
 
     @Test(arguments: ["", "2025-01-02", "2025-01-02T03:04:05", "2025-13-02T03:04:05Z", "2025-01-02T03:04:05.Z", "garbage"])
     func rejectsMalformedTimestamps(text: String) {
-        #expect(OllamaDate.parse(text) == nil)
+        #expect(RFC3339.parse(text) == nil)
     }
 
     @Test func streamLineToleratesMissingMetricsAndUnknownFields() throws {

@@ -15,13 +15,13 @@ public enum OllamaHost {
 
     /// The base URL for `value` (an `OLLAMA_HOST` string or a `--ollama-url`).
     public static func baseURL(from value: String?) -> String {
-        let raw = (value ?? "").trimmingCharacters(in: .whitespaces)
+        let raw = (value ?? "").trimmingWhitespace()
         var scheme = "http"
         var port = defaultPort
         var rest = raw
-        if let range = raw.range(of: "://") {
-            scheme = raw[..<range.lowerBound].lowercased()
-            rest = String(raw[range.upperBound...])
+        if let separator = raw.firstRange(of: "://") {
+            scheme = raw[..<separator.lowerBound].lowercased()
+            rest = String(raw[separator.upperBound...])
             if scheme == "http" { port = 80 } else if scheme == "https" { port = 443 }
         }
 
@@ -54,8 +54,7 @@ public enum OllamaHost {
         if host == "::" || host == "0:0:0:0:0:0:0:0" { host = "::1" }
         if host.contains(":") { host = "[\(host)]" }
 
-        let trimmedPath = path.split(separator: "/", omittingEmptySubsequences: false)
-            .joined(separator: "/").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let trimmedPath = path.trimming(where: { $0 == "/" })
         return trimmedPath.isEmpty ? "\(scheme)://\(host):\(port)" : "\(scheme)://\(host):\(port)/\(trimmedPath)"
     }
 
@@ -66,5 +65,3 @@ public enum OllamaHost {
         return defaultBaseURL
     }
 }
-
-import Foundation

@@ -2,8 +2,12 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -97,7 +101,7 @@ public final class OllamaProvider: ModelProvider {
         }
         return ChatResponse(
             model: reply.model ?? request.model,
-            createdAt: reply.createdAt.flatMap(OllamaDate.parse),
+            createdAt: reply.createdAt.flatMap(RFC3339.parse),
             message: reply.message?.neutral ?? ChatMessage(role: .assistant, content: ""),
             stopReason: reply.doneReason.map(StopReason.init(ollama:)) ?? ((reply.done ?? true) ? .stop : nil),
             usage: reply.usage,
@@ -269,7 +273,7 @@ public final class OllamaProvider: ModelProvider {
         return ModelInfo(
             provider: self.name, name: name, contextWindow: contextWindow, capabilities: capabilities,
             providerCapabilities: names, pricing: nil, local: true, sizeBytes: tag.size,
-            modifiedAt: tag.modifiedAt.flatMap(OllamaDate.parse))
+            modifiedAt: tag.modifiedAt.flatMap(RFC3339.parse))
     }
 }
 

@@ -2,7 +2,11 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Ollama's JSON shapes, kept internal: the public API is the provider-neutral chat types.
 enum OllamaWire {
@@ -219,7 +223,7 @@ extension OllamaWire.ChatReply {
             usage: isDone ? usage : nil,
             timings: isDone ? timings : nil,
             model: model,
-            createdAt: createdAt.flatMap(OllamaDate.parse)
+            createdAt: createdAt.flatMap(RFC3339.parse)
         )
     }
 }
