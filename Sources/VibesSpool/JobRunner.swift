@@ -26,12 +26,19 @@ struct JobRunner: Sendable {
 
     var spool: SpoolDirectory { configuration.spool }
 
-    func run(_ claimed: ClaimedJob) async -> Outcome {
+    /// Runs the job. `generationEnded` is called once the job no longer needs Ollama (its reply
+    /// is in, or it failed, or it is being put back), before the commit's fsyncs: the scheduler
+    /// gives the Ollama slot to the next job while this one commits. Its argument says that
+    /// Ollama could not be reached, so that the scheduler pauses before it claims again.
+    func run(_ claimed: ClaimedJob, generationEnded: @escaping @Sendable (_ ollamaUnreachable: Bool) -> Void) async -> Outcome {
         var job = claimed
         var logger = logger
         logger[metadataKey: "job"] = "\(job.id)"
+        let once = Once()
+        let generationEnded: @Sendable (Bool) -> Void = { if once.first() { generationEnded($0) } }
+        defer { generationEnded(false) }
         do {
-            return try await run(&job, logger: &logger)
+            return try await run(&job, logger: &logger, generationEnded: generationEnded)
         } catch {
             // A file-system error: the job stays claimed nowhere; leave it for recovery.
             logger.error("spool error, the job goes back to incoming/ for another try: \(error)")
@@ -40,10 +47,11 @@ struct JobRunner: Sendable {
         }
     }
 
-    private func run(_ job: inout ClaimedJob, logger: inout Logger) async throws -> Outcome {
+    private func run(_ job: inout ClaimedJob, logger: inout Logger, generationEnded: @Sendable (Bool) -> Void) async throws -> Outcome {
         let limit = configuration.maxRequestBytes
         guard job.size <= limit else {
             let invalid = InvalidRequest(field: nil, "the file is \(job.size) bytes, over the limit of \(limit) bytes (--max-request-bytes)")
+            generationEnded(false)
             return try fail(job, JobFailure(invalid), model: nil, attempts: job.previousAttempts + 1, partialBytes: 0, metadata: nil, logger: logger)
         }
         let bytes = try FileSystem.readAll(job.fd, limit: limit + 1, path: "\(spool.active)/\(job.id).json")
@@ -54,13 +62,14 @@ struct JobRunner: Sendable {
             let salvaged = JobRequest.salvage(bytes)
             try spool.rename(&job, to: salvaged.id ?? job.id)
             logger[metadataKey: "job"] = "\(job.id)"
+            generationEnded(false)
             return try fail(
                 job, JobFailure(invalid), model: salvaged.model, attempts: job.previousAttempts + 1, partialBytes: 0,
                 metadata: salvaged.metadata, logger: logger)
         }
         try spool.rename(&job, to: request.id ?? job.id)
         logger[metadataKey: "job"] = "\(job.id)"
-        logger.info("claimed \(job.originalName), model \(request.chat.model)")
+        logger.debug("claimed \(job.originalName), model \(request.chat.model)")
 
         let startedAt = Date()
         let deadline = request.timeout.map { ContinuousClock.now + $0 }
@@ -69,25 +78,23 @@ struct JobRunner: Sendable {
         while true {
             attempts += 1
             if attempts > 1 { try FileSystem.writeFile(spool.attemptsFile(activeID: job.id), "\(attempts)\n") }
-            let partialPath = "\(spool.active)/\(job.id).partial"
-            guard let partialFD = try FileSystem.open(partialPath, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW, mode: 0o664) else {
-                throw SpoolError("create", partialPath, errno: ENOENT)
-            }
-            var written = 0
+            let partial = PartialFile(path: "\(spool.active)/\(job.id).partial")
             do {
-                let reply = try await stream(request, into: partialFD, path: partialPath, written: &written, deadline: deadline, startedAt: startedAt)
-                try spool.finishDone(job, partialFD: partialFD, reply: reply, attempts: attempts, workerID: configuration.workerID, metadata: request.metadata)
-                close(partialFD)
+                let reply = try await stream(request, into: partial, deadline: deadline, startedAt: startedAt)
+                generationEnded(false)
+                try spool.finishDone(job, partialFD: partial.fd, reply: reply, attempts: attempts, workerID: configuration.workerID, metadata: request.metadata)
+                partial.close()
                 close(job.fd)
-                logger.info("done: \(written) bytes, attempt \(attempts)")
+                logger.info("done: \(partial.written) bytes, attempt \(attempts)")
                 return .done
             } catch is CancellationError {
-                close(partialFD)
+                partial.close()
+                generationEnded(false)
                 try spool.putBack(job, attempts: attempts)
                 logger.notice("stopped; put back into incoming/ (attempt \(attempts) kept)")
                 return .putBack
             } catch let error as ModelError {
-                close(partialFD)
+                partial.close()
                 retry += 1
                 let delay = configuration.backoff(retry: retry)
                 let fitsDeadline = deadline.map { ContinuousClock.now + delay < $0 } ?? true
@@ -96,13 +103,15 @@ struct JobRunner: Sendable {
                     do {
                         try await Task.sleep(for: delay)
                     } catch {
+                        generationEnded(false)
                         try spool.putBack(job, attempts: attempts)
                         logger.notice("stopped while waiting to retry; put back into incoming/")
                         return .putBack
                     }
                     continue
                 }
-                return try fail(job, JobFailure(error), model: request.chat.model, attempts: attempts, partialBytes: written, metadata: request.metadata, logger: logger)
+                generationEnded(error.isConnectionProblem)
+                return try fail(job, JobFailure(error), model: request.chat.model, attempts: attempts, partialBytes: partial.written, metadata: request.metadata, logger: logger)
             }
         }
     }
@@ -117,19 +126,18 @@ struct JobRunner: Sendable {
     }
 
     /// Streams the reply into the partial file, one write per chunk, under the job's deadline.
+    /// The request goes out first; the partial file is created (or emptied, on a retry) while
+    /// Ollama works on it.
     private func stream(
-        _ request: JobRequest, into fd: Int32, path: String, written: inout Int, deadline: ContinuousClock.Instant?,
-        startedAt: Date
+        _ request: JobRequest, into partial: PartialFile, deadline: ContinuousClock.Instant?, startedAt: Date
     ) async throws -> ReplySummary {
         let provider = self.provider
-        let counter = ByteCounter()
         let body: @Sendable () async throws -> ReplySummary = {
             var summary = ReplySummary(model: request.chat.model, thinking: "", toolCalls: [], startedAt: startedAt)
-            for try await chunk in provider.chatStream(request.chat) {
-                if !chunk.textDelta.isEmpty {
-                    try FileSystem.writeAll(fd, chunk.textDelta, path: path)
-                    counter.add(chunk.textDelta.utf8.count)
-                }
+            var chunks = provider.chatStream(request.chat).makeAsyncIterator()
+            try partial.open()
+            while let chunk = try await chunks.next() {
+                if !chunk.textDelta.isEmpty { try partial.append(chunk.textDelta) }
                 summary.thinking += chunk.thinkingDelta
                 summary.toolCalls += chunk.toolCalls
                 if chunk.done {
@@ -140,7 +148,6 @@ struct JobRunner: Sendable {
             }
             return summary
         }
-        defer { written = counter.value }
         guard let deadline, let timeout = request.timeout else { return try await body() }
         return try await withThrowingTaskGroup(of: ReplySummary?.self) { group in
             group.addTask { try await body() }
@@ -157,9 +164,50 @@ struct JobRunner: Sendable {
     }
 }
 
-/// Counts reply bytes written by a stream that may run in a child task.
-final class ByteCounter: Sendable {
-    private let count = Mutex(0)
-    func add(_ n: Int) { count.withLock { $0 += n } }
-    var value: Int { count.withLock { $0 } }
+/// True the first time only.
+final class Once: Sendable {
+    private let done = Mutex(false)
+    func first() -> Bool {
+        done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+    }
+}
+
+/// `active/ID.partial`: the reply text as it streams, one `write(2)` per chunk. Opened when
+/// an attempt starts (emptied: a retry starts afresh); may be written from a child task.
+final class PartialFile: Sendable {
+    let path: String
+    private let state = Mutex<(fd: Int32, written: Int)>((-1, 0))
+
+    init(path: String) {
+        self.path = path
+    }
+
+    func open() throws {
+        guard let fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW, mode: 0o664) else {
+            throw SpoolError("create", path, errno: ENOENT)
+        }
+        state.withLock { $0 = (fd, 0) }
+    }
+
+    func append(_ text: String) throws {
+        try state.withLock { state in
+            try FileSystem.writeAll(state.fd, text, path: path)
+            state.written += text.utf8.count
+        }
+    }
+
+    /// The open descriptor (-1 before `open()`).
+    var fd: Int32 { state.withLock { $0.fd } }
+    /// Reply bytes written in this attempt.
+    var written: Int { state.withLock { $0.written } }
+
+    func close() {
+        state.withLock { state in
+            if state.fd >= 0 { Glibc.close(state.fd) }
+            state.fd = -1
+        }
+    }
 }

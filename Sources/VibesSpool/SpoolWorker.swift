@@ -33,6 +33,7 @@ public final class SpoolWorker: Service, Sendable {
     enum Event: Sendable {
         case file(String)
         case rescan(reason: String?)
+        case generationEnded(token: Int, ollamaUnreachable: Bool)
         case jobEnded(token: Int, outcome: JobRunner.Outcome)
         case resumed
         case tick
@@ -137,6 +138,8 @@ private final class LoopState {
     var head = 0
     var pendingSet: Set<String> = []
     var running: [Int: Task<Void, Never>] = [:]
+    /// Jobs that still need Ollama: at most `concurrency`. The others are committing.
+    var generating: Set<Int> = []
     var nextToken = 0
     var stopping = false
     var paused: (reason: String, since: Date)?
@@ -173,8 +176,12 @@ private final class LoopState {
         case .rescan(let reason):
             if let reason { logger.warning("rescanning: \(reason)") }
             rescan()
+        case .generationEnded(let token, let ollamaUnreachable):
+            generating.remove(token)
+            if ollamaUnreachable { pause() }
         case .jobEnded(let token, let outcome):
             running[token] = nil
+            generating.remove(token)
             switch outcome {
             case .done: worker.record { $0.done += 1 }
             case .failed(let kind):
@@ -243,9 +250,12 @@ private final class LoopState {
         })
     }
 
-    /// Claims jobs while a slot is free (so other workers on the spool get the rest).
+    /// Claims jobs while an Ollama slot is free (so other workers on the spool get the rest).
+    /// A job gives its slot back when its reply is in, and commits (fsyncs) while the next
+    /// one is generated; at most `concurrency` more jobs may be committing.
     func fillSlots() {
-        while !stopping && paused == nil && running.count < configuration.concurrency && head < pending.count {
+        let limit = configuration.concurrency
+        while !stopping && paused == nil && generating.count < limit && running.count < 2 * limit && head < pending.count {
             let name = pending[head]
             head += 1
             pendingSet.remove(name)
@@ -271,8 +281,11 @@ private final class LoopState {
                 let token = nextToken
                 let runner = self.runner
                 let continuation = worker.continuation
+                generating.insert(token)
                 running[token] = Task {
-                    let outcome = await runner.run(job)
+                    let outcome = await runner.run(job) { unreachable in
+                        continuation.yield(.generationEnded(token: token, ollamaUnreachable: unreachable))
+                    }
                     continuation.yield(.jobEnded(token: token, outcome: outcome))
                 }
             }
