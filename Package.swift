@@ -34,6 +34,7 @@ let package = Package(
                 "VibesModels",
                 "CInotifyTools",
                 "CVibesSys",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -9,6 +9,7 @@ import Foundation
 #endif
 import Glibc
 import Logging
+import NIOPosix
 import Synchronization
 import VibesModels
 
@@ -23,6 +24,9 @@ struct JobRunner: Sendable {
     let configuration: WorkerConfiguration
     let provider: any ModelProvider
     let logger: Logger
+    /// Threads for the commits' fsyncs, which must not block the few threads of Swift's
+    /// concurrency pool (the streams, the HTTP client's tasks and the worker loop run there).
+    let blockingIO: NIOThreadPool
 
     var spool: SpoolDirectory { configuration.spool }
 
@@ -52,7 +56,7 @@ struct JobRunner: Sendable {
         guard job.size <= limit else {
             let invalid = InvalidRequest(field: nil, "the file is \(job.size) bytes, over the limit of \(limit) bytes (--max-request-bytes)")
             generationEnded(false)
-            return try fail(job, JobFailure(invalid), model: nil, attempts: job.previousAttempts + 1, partialBytes: 0, metadata: nil, logger: logger)
+            return try await fail(job, JobFailure(invalid), model: nil, attempts: job.previousAttempts + 1, partialBytes: 0, metadata: nil, logger: logger)
         }
         let bytes = try FileSystem.readAll(job.fd, limit: limit + 1, path: "\(spool.active)/\(job.id).json")
         let request: JobRequest
@@ -63,7 +67,7 @@ struct JobRunner: Sendable {
             try spool.rename(&job, to: salvaged.id ?? job.id)
             logger[metadataKey: "job"] = "\(job.id)"
             generationEnded(false)
-            return try fail(
+            return try await fail(
                 job, JobFailure(invalid), model: salvaged.model, attempts: job.previousAttempts + 1, partialBytes: 0,
                 metadata: salvaged.metadata, logger: logger)
         }
@@ -82,7 +86,10 @@ struct JobRunner: Sendable {
             do {
                 let reply = try await stream(request, into: partial, deadline: deadline, startedAt: startedAt)
                 generationEnded(false)
-                try spool.finishDone(job, partialFD: partial.fd, reply: reply, attempts: attempts, workerID: configuration.workerID, metadata: request.metadata)
+                let (spool, finished, fd, workerID, metadata, count) = (spool, job, partial.fd, configuration.workerID, request.metadata, attempts)
+                try await blockingIO.runIfActive {
+                    try spool.finishDone(finished, partialFD: fd, reply: reply, attempts: count, workerID: workerID, metadata: metadata)
+                }
                 partial.close()
                 close(job.fd)
                 logger.info("done: \(partial.written) bytes, attempt \(attempts)")
@@ -111,15 +118,18 @@ struct JobRunner: Sendable {
                     continue
                 }
                 generationEnded(error.isConnectionProblem)
-                return try fail(job, JobFailure(error), model: request.chat.model, attempts: attempts, partialBytes: partial.written, metadata: request.metadata, logger: logger)
+                return try await fail(job, JobFailure(error), model: request.chat.model, attempts: attempts, partialBytes: partial.written, metadata: request.metadata, logger: logger)
             }
         }
     }
 
     private func fail(
         _ job: ClaimedJob, _ failure: JobFailure, model: String?, attempts: Int, partialBytes: Int, metadata: JSONValue?, logger: Logger
-    ) throws -> Outcome {
-        try spool.finishFailed(job, partialBytes: partialBytes, failure: failure, model: model, attempts: attempts, workerID: configuration.workerID, metadata: metadata)
+    ) async throws -> Outcome {
+        let (spool, workerID) = (spool, configuration.workerID)
+        try await blockingIO.runIfActive {
+            try spool.finishFailed(job, partialBytes: partialBytes, failure: failure, model: model, attempts: attempts, workerID: workerID, metadata: metadata)
+        }
         close(job.fd)
         logger.error("failed (\(failure.kind.rawValue)): \(failure.message)")
         return .failed(failure.kind)

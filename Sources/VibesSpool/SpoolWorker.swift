@@ -9,6 +9,7 @@ import Foundation
 #endif
 import Glibc
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import VibesModels
@@ -98,7 +99,9 @@ public final class SpoolWorker: Service, Sendable {
                 case .overflow: continuation.yield(.rescan(reason: "inotify queue overflow"))
                 }
             }
-        let state = LoopState(worker: self)
+        let blockingIO = NIOThreadPool(numberOfThreads: max(2, configuration.concurrency))
+        blockingIO.start()
+        let state = LoopState(worker: self, blockingIO: blockingIO)
         do {
             state.enqueue(try spool.queuedRequests())
             try state.publish()
@@ -118,9 +121,11 @@ public final class SpoolWorker: Service, Sendable {
         } catch {
             readiness.continuation.finish()
             await state.finish(watcher: watcher)
+            try? await blockingIO.shutdownGracefully()
             throw error
         }
         await state.finish(watcher: watcher)
+        try? await blockingIO.shutdownGracefully()
     }
 
     fileprivate func record(_ update: (inout Summary) -> Void) {
@@ -147,9 +152,9 @@ private final class LoopState {
     var lastStatus = ""
     let startedAt = Date()
 
-    init(worker: SpoolWorker) {
+    init(worker: SpoolWorker, blockingIO: NIOThreadPool) {
         self.worker = worker
-        self.runner = JobRunner(configuration: worker.configuration, provider: worker.provider, logger: worker.logger)
+        self.runner = JobRunner(configuration: worker.configuration, provider: worker.provider, logger: worker.logger, blockingIO: blockingIO)
     }
 
     var configuration: WorkerConfiguration { worker.configuration }
