@@ -44,7 +44,7 @@ struct JobRunner: Sendable {
         do {
             return try await run(&job, logger: &logger, generationEnded: generationEnded)
         } catch {
-            // A file-system error: the job stays claimed nowhere; leave it for recovery.
+            // A file-system error (disk full, permissions): give the job back rather than lose it.
             logger.error("spool error, the job goes back to incoming/ for another try: \(error)")
             try? spool.putBack(job, attempts: job.previousAttempts + 1)
             return .putBack
@@ -83,6 +83,7 @@ struct JobRunner: Sendable {
             attempts += 1
             if attempts > 1 { try FileSystem.writeFile(spool.attemptsFile(activeID: job.id), "\(attempts)\n") }
             let partial = PartialFile(path: "\(spool.active)/\(job.id).partial")
+            defer { partial.close() }
             do {
                 let reply = try await stream(request, into: partial, deadline: deadline, startedAt: startedAt)
                 generationEnded(false)
@@ -90,18 +91,16 @@ struct JobRunner: Sendable {
                 try await blockingIO.runIfActive {
                     try spool.finishDone(finished, partialFD: fd, reply: reply, attempts: count, workerID: workerID, metadata: metadata)
                 }
-                partial.close()
                 close(job.fd)
                 logger.info("done: \(partial.written) bytes, attempt \(attempts)")
                 return .done
             } catch is CancellationError {
-                partial.close()
+                partial.close()  // before putBack removes it
                 generationEnded(false)
                 try spool.putBack(job, attempts: attempts)
                 logger.notice("stopped; put back into incoming/ (attempt \(attempts) kept)")
                 return .putBack
             } catch let error as ModelError {
-                partial.close()
                 retry += 1
                 let delay = configuration.backoff(retry: retry)
                 let fitsDeadline = deadline.map { ContinuousClock.now + delay < $0 } ?? true
