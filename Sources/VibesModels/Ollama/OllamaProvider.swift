@@ -23,6 +23,8 @@ public final class OllamaProvider: ModelProvider {
     private let ownsClient: Bool
     /// `/api/show` answers by model name and digest: a model only changes with its digest.
     private let showCache = Mutex<[String: OllamaWire.ShowReply]>([:])
+    /// Watches the time limits of every request in flight.
+    private let timeouts = TimeoutMonitor()
 
     public init(configuration: Configuration = .init(), httpClient: HTTPClient? = nil) {
         self.configuration = configuration
@@ -73,7 +75,7 @@ public final class OllamaProvider: ModelProvider {
     public func chat(_ request: ChatRequest) async throws -> ChatResponse {
         let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: false))
         let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
-        let reply: OllamaWire.ChatReply = try await watchdog.run {
+        let reply: OllamaWire.ChatReply = try await watchdog.run(monitor: self.timeouts) {
             let response = try await self.send(.POST, "/api/chat", body: body, model: request.model)
             var data = ByteBuffer()
             do {
@@ -114,7 +116,7 @@ public final class OllamaProvider: ModelProvider {
             let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: true))
             let watchdog = ResponseWatchdog(
                 firstByte: self.configuration.firstByteTimeout, idle: self.configuration.idleTimeout)
-            try await watchdog.run {
+            try await watchdog.run(monitor: self.timeouts) {
                 try await self.stream(body: body, model: request.model, watchdog: watchdog, into: handoff)
             }
         }
@@ -219,7 +221,7 @@ public final class OllamaProvider: ModelProvider {
 
     private func getJSON<T: Decodable & Sendable>(_ path: String, body: Data? = nil) async throws -> T {
         let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
-        return try await watchdog.run {
+        return try await watchdog.run(monitor: self.timeouts) {
             let response = try await self.send(body == nil ? .GET : .POST, path, body: body, model: nil)
             let data: ByteBuffer
             do {
