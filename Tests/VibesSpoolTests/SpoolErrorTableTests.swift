@@ -148,7 +148,7 @@ extension SpoolWorkerTests {
             await eventually("the first job failed") { t.failedIDs == ["first"] }
             await eventually("status shows the pause") { (try? SpoolStatus.read(t.spool))?.paused != nil }
             try t.dropRequest("second", prompt: "b")
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(200))  // a window in which nothing may be claimed
             #expect(t.names(t.spool.incoming) == ["second.json"], "paused: nothing claimed")
             let fake = try await FakeOllama.start(port: port, echoHandler())
             await eventually("resumed and done") { t.doneIDs == ["second"] }

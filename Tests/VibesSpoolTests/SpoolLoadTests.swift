@@ -82,7 +82,7 @@ extension SpoolWorkerTests {
         try await withWorker(t, handler: echoHandler(), configure: { $0.rescanInterval = .milliseconds(20) }) { _, _ in
             try t.dropRequest("other", prompt: "other")
             await eventually("the other job is done") { t.doneIDs == ["other"] }
-            try await Task.sleep(for: .milliseconds(100))  // several rescans
+            try await Task.sleep(for: .milliseconds(100))  // a window of several rescans that must leave it alone
             #expect(FileManager.default.fileExists(atPath: path))
         }
         close(fd)

@@ -2,6 +2,7 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+import FakeOllama
 import Foundation
 import Testing
 @testable import VibesSpool
@@ -73,7 +74,7 @@ import Testing
         defer { t.cleanUp() }
         let path = "\(t.base)/notify.sock"
         let receiver = try Receiver(address: Array(path.utf8))
-        let port = try await FakeOllamaPort.closed()
+        let port = try await FakeOllama.closedPort()
         let worker = try WorkerProcess(
             ["run", "--spool", t.spool.root, "--ollama-url", "http://127.0.0.1:\(port)"], logPath: "\(t.base)/w.log",
             environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "300000"])
@@ -91,10 +92,4 @@ import Testing
         #expect(messages.contains("STATUS=queued 0, running 0, done 0, failed 1"), "\(messages)")
         #expect(messages.last == "STOPPING=1")
     }
-}
-
-import FakeOllama
-
-enum FakeOllamaPort {
-    static func closed() async throws -> Int { try await FakeOllama.closedPort() }
 }
