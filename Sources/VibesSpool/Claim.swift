@@ -131,11 +131,6 @@ extension SpoolDirectory {
         }
     }
 
-    func isFreeOutsideActive(_ id: String) -> Bool {
-        !FileSystem.exists("\(done)/\(id).json") && !FileSystem.exists("\(done)/\(id).result.json")
-            && !FileSystem.exists("\(failed)/\(id).json") && !FileSystem.exists("\(failed)/\(id).error.json")
-    }
-
     /// Puts an active job back into `incoming/`, keeping its attempt count, and releases it.
     func putBack(_ job: ClaimedJob, attempts: Int) throws {
         try FileSystem.remove("\(active)/\(job.id).partial")

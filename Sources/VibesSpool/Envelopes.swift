@@ -117,6 +117,14 @@ struct EnvelopeWriter {
         }
     }
 
+    /// The fields every envelope starts with: `{"id":…,"status":…,"model":…`.
+    mutating func begin(id: String, status: String, model: String?) throws {
+        try raw("{\"id\":")
+        try value(id)
+        try raw(",\"status\":\"\(status)\",\"model\":")
+        try value(model)
+    }
+
     /// The fields every envelope ends with, `"worker"` and `"metadata"`; closes the object and
     /// writes out what is buffered.
     mutating func finish(workerID: String, metadata: JSONValue?) throws {

@@ -161,12 +161,21 @@ enum FileSystem {
         try writeAll(fd, text, path: path)
     }
 
-    /// Creates `path` (it must not exist), lets `body` write it, then fsyncs and closes it.
-    /// On any error the file is closed and removed.
-    static func createDurably(_ path: String, mode: mode_t = 0o664, _ body: (Int32) throws -> Void) throws {
-        guard let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode) else {
-            throw SpoolError("create", path, errno: ENOENT)
+    /// Creates `path`, lets `body` write it, then fsyncs and closes it. On any error the file
+    /// is closed and removed. An existing file is an error, or with `replacingStale`, left over
+    /// from a crash: removed first.
+    static func createDurably(
+        _ path: String, mode: mode_t = 0o664, replacingStale: Bool = false, _ body: (Int32) throws -> Void
+    ) throws {
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+        var opened: Int32?
+        do {
+            opened = try open(path, flags, mode: mode)
+        } catch let error as SpoolError where error.errno == EEXIST && replacingStale {
+            try remove(path)
+            opened = try open(path, flags, mode: mode)
         }
+        guard let fd = opened else { throw SpoolError("create", path, errno: ENOENT) }
         do {
             try body(fd)
             try fsyncFD(fd, path: path)

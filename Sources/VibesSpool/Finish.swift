@@ -33,13 +33,9 @@ extension SpoolDirectory {
         try FileSystem.fsyncFD(partialFD, path: partialPath)
 
         let tmpPath = "\(done)/.\(id).result.json.tmp"
-        try FileSystem.remove(tmpPath)
-        try FileSystem.createDurably(tmpPath) { fd in
+        try FileSystem.createDurably(tmpPath, replacingStale: true) { fd in
             var writer = EnvelopeWriter(fd: fd, path: tmpPath)
-            try writer.raw("{\"id\":")
-            try writer.value(id)
-            try writer.raw(",\"status\":\"done\",\"model\":")
-            try writer.value(reply.model)
+            try writer.begin(id: id, status: "done", model: reply.model)
             try writer.raw(",\"message\":{\"role\":\"assistant\",\"content\":")
             try writer.string(fromFile: partialFD, sourcePath: partialPath)
             try writer.raw(",\"thinking\":")
@@ -90,14 +86,10 @@ extension SpoolDirectory {
         metadata: JSONValue?, commit: Bool = true
     ) throws {
         let tmpPath = "\(failed)/.\(id).error.json.tmp"
-        try FileSystem.remove(tmpPath)
         // Written field by field so the keys keep the contract's order.
-        try FileSystem.createDurably(tmpPath) { fd in
+        try FileSystem.createDurably(tmpPath, replacingStale: true) { fd in
             var writer = EnvelopeWriter(fd: fd, path: tmpPath)
-            try writer.raw("{\"id\":")
-            try writer.value(id)
-            try writer.raw(",\"status\":\"failed\",\"model\":")
-            try writer.value(model)
+            try writer.begin(id: id, status: "failed", model: model)
             try writer.raw(",\"error\":{\"kind\":")
             try writer.value(failure.kind.rawValue)
             try writer.raw(",\"message\":")

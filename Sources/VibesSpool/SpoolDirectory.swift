@@ -54,9 +54,13 @@ public struct SpoolDirectory: Sendable {
 
     /// Whether `id` is free: no file of that job in `active/`, `done/` or `failed/`.
     func isFree(_ id: String) -> Bool {
-        !FileSystem.exists("\(active)/\(id).json") && !FileSystem.exists("\(done)/\(id).json")
-            && !FileSystem.exists("\(done)/\(id).result.json") && !FileSystem.exists("\(failed)/\(id).json")
-            && !FileSystem.exists("\(failed)/\(id).error.json")
+        !FileSystem.exists("\(active)/\(id).json") && isFreeOutsideActive(id)
+    }
+
+    /// Whether no finished job (in `done/` or `failed/`) has the id `id`.
+    func isFreeOutsideActive(_ id: String) -> Bool {
+        !FileSystem.exists("\(done)/\(id).json") && !FileSystem.exists("\(done)/\(id).result.json")
+            && !FileSystem.exists("\(failed)/\(id).json") && !FileSystem.exists("\(failed)/\(id).error.json")
     }
 
     /// `id`, or `id~2`, `id~3`, … whichever is free first.

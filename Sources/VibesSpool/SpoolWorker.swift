@@ -189,9 +189,9 @@ private final class LoopState {
             generating.remove(token)
             switch outcome {
             case .done: worker.record { $0.done += 1 }
-            case .failed(let kind):
+            case .failed:
+                // An unreachable Ollama has already paused the worker (.generationEnded).
                 worker.record { $0.failed += 1 }
-                if kind == .ollamaNotRunning { pause() }
             case .putBack: break
             }
         case .resumed:

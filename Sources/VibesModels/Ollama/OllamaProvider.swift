@@ -74,32 +74,9 @@ public final class OllamaProvider: ModelProvider {
 
     public func chat(_ request: ChatRequest) async throws -> ChatResponse {
         let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: false))
-        let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
-        let reply: OllamaWire.ChatReply = try await watchdog.run(monitor: self.timeouts) {
+        let reply = try await limited { watchdog in
             let response = try await self.send(.POST, "/api/chat", body: body, model: request.model)
-            var data = ByteBuffer()
-            do {
-                for try await buffer in response.body {
-                    watchdog.received()
-                    var buffer = buffer
-                    data.writeBuffer(&buffer)
-                    if data.readableBytes > self.configuration.maxBodyBytes {
-                        throw ModelError.invalidResponse("a reply over \(self.configuration.maxBodyBytes) bytes")
-                    }
-                }
-            } catch let error as ModelError {
-                throw error
-            } catch {
-                throw self.classify(error, headReceived: true, textBytes: 0)
-            }
-            if let error = try? JSONDecoder().decode(OllamaWire.ErrorReply.self, from: data) {
-                throw ModelError.serverError(status: 200, message: error.error, midStream: true)
-            }
-            do {
-                return try JSONDecoder().decode(OllamaWire.ChatReply.self, from: data)
-            } catch {
-                throw ModelError.invalidResponse("the chat reply is not Ollama's JSON: \(error)")
-            }
+            return try Self.decodeChatReply(try await self.collect(response, watchdog: watchdog), decoder: JSONDecoder())
         }
         return ChatResponse(
             model: reply.model ?? request.model,
@@ -114,9 +91,7 @@ public final class OllamaProvider: ModelProvider {
     public func chatStream(_ request: ChatRequest) -> ChatStream {
         ChatStream { handoff in
             let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: true))
-            let watchdog = ResponseWatchdog(
-                firstByte: self.configuration.firstByteTimeout, idle: self.configuration.idleTimeout)
-            try await watchdog.run(monitor: self.timeouts) {
+            try await self.limited { watchdog in
                 try await self.stream(body: body, model: request.model, watchdog: watchdog, into: handoff)
             }
         }
@@ -140,7 +115,7 @@ public final class OllamaProvider: ModelProvider {
             var chunks: [ChatChunk] = []
             chunks.reserveCapacity(lines.count)
             for line in lines {
-                let chunk = try Self.decodeStreamLine(line, decoder: decoder)
+                let chunk = try Self.decodeChatReply(line, decoder: decoder).chunk
                 textBytes += chunk.textDelta.utf8.count
                 chunks.append(chunk)
                 if chunk.done { return (chunks, true) }
@@ -157,10 +132,6 @@ public final class OllamaProvider: ModelProvider {
                 }
                 if done { return }
             }
-        } catch let error as ModelError {
-            throw error
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
             throw classify(error, headReceived: true, textBytes: textBytes)
         }
@@ -174,22 +145,24 @@ public final class OllamaProvider: ModelProvider {
             bytesReceived: textBytes, cause: "the stream ended without its final `done` line")
     }
 
-    /// Decodes one NDJSON line, checking for `{"error": …}` first.
-    static func decodeStreamLine(_ line: ByteBuffer, decoder: JSONDecoder) throws -> ChatChunk {
-        let view = line.readableBytesView
-        // Cheap pre-check: only lines mentioning "error" can be an error object.
-        if view.count < 4096 || line.getString(at: line.readerIndex, length: min(view.count, 64))?.contains("\"error\"") == true
-        {
-            if let error = try? decoder.decode(OllamaWire.ErrorReply.self, from: line) {
-                throw ModelError.serverError(status: 200, message: error.error, midStream: true)
-            }
-        }
+    /// Decodes one reply object (a stream line or a whole reply), checking for `{"error": …}` before
+    /// anything else is read from it: such a line is a server error even at status 200.
+    static func decodeChatReply(_ line: ByteBuffer, decoder: JSONDecoder) throws -> OllamaWire.ChatReply {
+        let reply: OllamaWire.ChatReply
         do {
-            return try decoder.decode(OllamaWire.ChatReply.self, from: line).chunk
+            reply = try decoder.decode(OllamaWire.ChatReply.self, from: line)
         } catch {
-            let text = line.getString(at: line.readerIndex, length: min(view.count, 200)) ?? ""
-            throw ModelError.invalidResponse("a stream line is not Ollama's JSON: \(text)")
+            // An error object whose other fields are not a chat reply's is still an error.
+            if let errorReply = try? decoder.decode(OllamaWire.ErrorReply.self, from: line) {
+                throw ModelError.serverError(status: 200, message: errorReply.error, midStream: true)
+            }
+            let text = line.getString(at: line.readerIndex, length: min(line.readableBytes, 200)) ?? ""
+            throw ModelError.invalidResponse("the reply is not Ollama's JSON: \(text)")
         }
+        if let error = reply.error {
+            throw ModelError.serverError(status: 200, message: error, midStream: true)
+        }
+        return reply
     }
 
     // MARK: HTTP
@@ -220,15 +193,9 @@ public final class OllamaProvider: ModelProvider {
     }
 
     private func getJSON<T: Decodable & Sendable>(_ path: String, body: Data? = nil) async throws -> T {
-        let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
-        return try await watchdog.run(monitor: self.timeouts) {
+        try await limited { watchdog in
             let response = try await self.send(body == nil ? .GET : .POST, path, body: body, model: nil)
-            let data: ByteBuffer
-            do {
-                data = try await response.body.collect(upTo: self.configuration.maxBodyBytes)
-            } catch {
-                throw self.classify(error, headReceived: true, textBytes: 0)
-            }
+            let data = try await self.collect(response, watchdog: watchdog)
             do {
                 return try JSONDecoder().decode(T.self, from: data)
             } catch {
@@ -236,6 +203,30 @@ public final class OllamaProvider: ModelProvider {
                 throw ModelError.invalidResponse("\(path) answered something that is not Ollama's JSON: \(text)")
             }
         }
+    }
+
+    /// Runs one exchange under this provider's first-byte and idle limits.
+    private func limited<T: Sendable>(_ body: @escaping @Sendable (ResponseWatchdog) async throws -> T) async throws -> T {
+        let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
+        return try await watchdog.run(monitor: timeouts) { try await body(watchdog) }
+    }
+
+    /// A whole (not streamed) body, up to `maxBodyBytes`, reporting progress to the watchdog.
+    private func collect(_ response: HTTPClientResponse, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
+        var data = ByteBuffer()
+        do {
+            for try await buffer in response.body {
+                watchdog.received()
+                var buffer = buffer
+                data.writeBuffer(&buffer)
+                if data.readableBytes > configuration.maxBodyBytes {
+                    throw ModelError.invalidResponse("a reply over \(configuration.maxBodyBytes) bytes")
+                }
+            }
+        } catch {
+            throw classify(error, headReceived: true, textBytes: 0)
+        }
+        return data
     }
 
     private func show(name: String, digest: String?) async throws -> OllamaWire.ShowReply? {

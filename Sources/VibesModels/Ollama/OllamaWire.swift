@@ -61,6 +61,8 @@ enum OllamaWire {
 
     /// One `/api/chat` reply object (a whole reply, or one NDJSON line of a stream).
     struct ChatReply: Decodable {
+        /// Set on an error line (`{"error": …}`, or a look-alike's final line with `error`).
+        var error: String?
         var model: String?
         var createdAt: String?
         var message: Message?
@@ -74,7 +76,7 @@ enum OllamaWire {
         var evalDuration: Int64?
 
         enum CodingKeys: String, CodingKey {
-            case model, message, done
+            case error, model, message, done
             case createdAt = "created_at"
             case doneReason = "done_reason"
             case totalDuration = "total_duration"
