@@ -131,6 +131,8 @@ public final class FakeOllama: Sendable {
                             try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
                         case .sleep(let duration):
                             try await Task.sleep(for: duration)
+                        case .wait(let go):
+                            await go()
                         case .drop:
                             return
                         }

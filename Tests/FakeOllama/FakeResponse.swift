@@ -13,6 +13,8 @@ public struct FakeResponse: Sendable {
         /// Write these exact bytes as one chunk and flush.
         case send([UInt8])
         case sleep(Duration)
+        /// Wait until the test says go (for example: until the client has seen what was sent).
+        case wait(@Sendable () async -> Void)
         /// Close the connection here, without finishing the response.
         case drop
     }
@@ -42,14 +44,22 @@ public struct FakeResponse: Sendable {
     }
 
     /// A chunked body from raw pieces, each written (and flushed) separately, `delay` apart.
-    public static func chunks(_ pieces: [[UInt8]], delay: Duration? = nil, status: Int = 200, thenDrop: Bool = false) -> FakeResponse {
+    public static func chunks(_ pieces: [[UInt8]], delay: Duration? = nil, status: Int = 200) -> FakeResponse {
         var steps: [Step] = []
         for (index, piece) in pieces.enumerated() {
             if index > 0, let delay { steps.append(.sleep(delay)) }
             steps.append(.send(piece))
         }
-        if thenDrop { steps.append(.drop) }
         return FakeResponse(status: status, headers: [("Content-Type", "application/x-ndjson")], steps: steps)
+    }
+
+    /// A chunked body from raw pieces that ends with the connection dropped, once `dropWhen`
+    /// returns. Bytes written but not yet read when a connection closes may be lost on either
+    /// side, so a test that counts what arrived waits until the client has seen it all.
+    public static func chunksThenDrop(_ pieces: [[UInt8]], dropWhen: @escaping @Sendable () async -> Void) -> FakeResponse {
+        var response = chunks(pieces)
+        response.steps += [.wait(dropWhen), .drop]
+        return response
     }
 
     /// A realistic streamed chat: one line per piece, then the final `done` line.

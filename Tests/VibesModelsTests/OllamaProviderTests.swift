@@ -189,8 +189,16 @@ import VibesModels
 
     @Test func droppedMidStreamIsInterruptedWithTheBytesReceived() async throws {
         let lines = [FakeResponse.chatLine(content: "12345"), FakeResponse.chatLine(content: "678")]
-        try await withProvider(FakeOllama.ollamaLike { _ in .chunks(lines.map { Array(($0 + "\n").utf8) }, thenDrop: true) }) { provider, _ in
-            await expectModelError({ try await collect(provider.chatStream(request)) }) {
+        let seenBoth = Gate()
+        let handler = FakeOllama.ollamaLike { _ in .chunksThenDrop(lines.map { Array(($0 + "\n").utf8) }, dropWhen: { await seenBoth.wait() }) }
+        try await withProvider(handler) { provider, _ in
+            await expectModelError({
+                var text = ""
+                for try await chunk in provider.chatStream(request) {
+                    text += chunk.textDelta
+                    if text == "12345678" { seenBoth.open() }
+                }
+            }) {
                 if case .streamInterrupted(let bytes, _) = $0 { return bytes == 8 && $0.isRetryable }
                 return false
             }

@@ -16,9 +16,17 @@ extension SpoolWorkerTests {
         handler: @escaping FakeOllama.Handler, model: String = "m", extra: String = "",
         configure: @escaping (inout WorkerConfiguration) -> Void = { _ in }
     ) async throws -> (envelope: JSONValue, spool: TestSpool, requests: Int) {
+        try await failedEnvelope(model: model, extra: extra, configure: configure) { _ in handler }
+    }
+
+    /// The same, with a handler that may look at the job's partial file (its path is passed).
+    func failedEnvelope(
+        model: String = "m", extra: String = "", configure: @escaping (inout WorkerConfiguration) -> Void = { _ in },
+        handlerWatching: (_ partialPath: String) -> FakeOllama.Handler
+    ) async throws -> (envelope: JSONValue, spool: TestSpool, requests: Int) {
         let t = try TestSpool()
         var requests = 0
-        try await withWorker(t, handler: handler, configure: configure) { fake, _ in
+        try await withWorker(t, handler: handlerWatching("\(t.spool.active)/job.partial"), configure: configure) { fake, _ in
             try t.dropRequest("job", model: model, prompt: "p", extra: extra)
             await eventually("the job failed") { t.failedIDs == ["job"] }
             requests = fake.requests.filter { $0.path == "/api/chat" }.count
@@ -80,8 +88,17 @@ extension SpoolWorkerTests {
 
     @Test func streamInterruptedKeepsThePartialText() async throws {
         let lines = [FakeResponse.chatLine(content: "12345"), FakeResponse.chatLine(content: "678")]
-        let (envelope, t, _) = try await failedEnvelope(handler: { _ in .chunks(lines.map { Array(($0 + "\n").utf8) }, thenDrop: true) })
+        // The fake drops the connection once the worker has written both pieces to the partial
+        // file. One attempt: a retry empties the file only after its request has gone out.
+        let (envelope, t, requests) = try await failedEnvelope(configure: { $0.retries = 0 }) { partial in
+            { _ in
+                .chunksThenDrop(lines.map { Array(($0 + "\n").utf8) }) {
+                    await eventually("the worker wrote both pieces") { FileManager.default.contents(atPath: partial)?.count == 8 }
+                }
+            }
+        }
         defer { t.cleanUp() }
+        #expect(requests == 1)
         #expect(envelope["error"]?["kind"] == "stream_interrupted")
         #expect(envelope["partial_bytes"] == 8)
         #expect(envelope["error"]?["message"]?.stringValue?.contains("8 bytes") == true)
