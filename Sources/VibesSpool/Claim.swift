@@ -60,7 +60,7 @@ extension SpoolDirectory {
         var candidate = stem
         var suffix = 1
         while true {
-            switch try FileSystem.renameNoReplace(path, "\(active)/\(candidate).json") {
+            switch try move(path, "\(active)/\(candidate).json") {
             case .renamed:
                 break
             case .sourceMissing:
@@ -77,7 +77,7 @@ extension SpoolDirectory {
         guard let moved = try FileSystem.lstatPath("\(active)/\(candidate).json"),
             moved.st_ino == opened.st_ino, moved.st_dev == opened.st_dev
         else {
-            _ = try? FileSystem.renameNoReplace("\(active)/\(candidate).json", path)
+            _ = try? move("\(active)/\(candidate).json", path)
             return .lost
         }
         let attemptsPath = attemptsFile(incomingName: name)
@@ -96,7 +96,7 @@ extension SpoolDirectory {
         let stem = Self.stem(of: name)
         while true {
             let id = freeID(stem)
-            switch try FileSystem.renameNoReplace("\(incoming)/\(name)", "\(failed)/\(id).json") {
+            switch try move("\(incoming)/\(name)", "\(failed)/\(id).json") {
             case .sourceMissing: return .lost
             case .targetExists: continue
             case .renamed:
@@ -118,7 +118,7 @@ extension SpoolDirectory {
             if target == job.id {
                 if isFreeOutsideActive(target) { return }
             } else if isFree(target) {
-                switch try FileSystem.renameNoReplace("\(active)/\(job.id).json", "\(active)/\(target).json") {
+                switch try move("\(active)/\(job.id).json", "\(active)/\(target).json") {
                 case .renamed:
                     job.id = target
                     return
@@ -139,7 +139,7 @@ extension SpoolDirectory {
         while true {
             let side = attemptsFile(incomingName: name)
             if attempts > 0 { try FileSystem.writeFile(side, "\(attempts)\n") }
-            switch try FileSystem.renameNoReplace("\(active)/\(job.id).json", "\(incoming)/\(name)") {
+            switch try move("\(active)/\(job.id).json", "\(incoming)/\(name)") {
             case .renamed:
                 try FileSystem.remove(attemptsFile(activeID: job.id))
                 try FileSystem.fsyncDirectory(incoming)
@@ -162,6 +162,8 @@ extension SpoolDirectory {
     /// into `incoming/`. Returns the names put back.
     func recoverOrphans() throws -> [String] {
         var recovered: [String] = []
+        var finishedLeftovers = false
+        defer { if finishedLeftovers { try? recoverCommits() } }
         for name in try FileSystem.list(active) where Self.isRequestName(name) {
             let path = "\(active)/\(name)"
             guard let fd = try? FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) else { continue }
@@ -170,6 +172,17 @@ extension SpoolDirectory {
                 continue
             }
             let id = Self.stem(of: name)
+            if try FileSystem.sameFile(path, "\(done)/\(name)") || FileSystem.sameFile(path, "\(failed)/\(name)") {
+                // A finish cut short between `link` and `unlink` (file systems without
+                // RENAME_NOREPLACE): the request is finished; only its old name is left here.
+                try? FileSystem.remove("\(active)/\(id).partial")
+                try? FileSystem.remove(attemptsFile(activeID: id))
+                let removed = Result { try FileSystem.remove(path) }
+                close(fd)
+                try removed.get()
+                finishedLeftovers = true
+                continue
+            }
             let started = Self.readCount(attemptsFile(activeID: id))
             let info = try FileSystem.fstatFD(fd, path: path)
             let job = ClaimedJob(
@@ -194,7 +207,7 @@ extension SpoolDirectory {
                     defer { close(fd) }
                     // Locked: a live worker is finishing it right now.
                     guard (try? FileSystem.tryLock(fd, path: "\(folder)/\(id).json")) == true else { continue }
-                    if try FileSystem.renameNoReplace(tmpPath, finalPath) == .targetExists { try FileSystem.remove(tmpPath) }
+                    if try move(tmpPath, finalPath) == .targetExists { try FileSystem.remove(tmpPath) }
                 } else if let fd = try? FileSystem.open("\(active)/\(id).json", O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
                     defer { close(fd) }
                     guard (try? FileSystem.tryLock(fd, path: "\(active)/\(id).json")) == true else { continue }

@@ -34,8 +34,22 @@ enum FileSystem {
     }
 
     /// Renames `from` to `to` without ever replacing `to` (`renameat2(RENAME_NOREPLACE)`); falls
-    /// back to `link` + `unlink` where the file system refuses the flag.
-    static func renameNoReplace(_ from: String, _ to: String) throws -> RenameOutcome {
+    /// back to `link` + `unlink` where the file system refuses the flag (`byLink` forces that,
+    /// for tests).
+    ///
+    /// A crash between that `link` and `unlink` leaves one file under both names. So when `to`
+    /// exists and is the very file `from` names, the move is completed (`from` is unlinked)
+    /// instead of being refused: a later attempt finishes the interrupted one.
+    static func renameNoReplace(_ from: String, _ to: String, byLink: Bool = false) throws -> RenameOutcome {
+        var outcome = byLink ? try linkAndUnlink(from, to) : try renameat2NoReplace(from, to)
+        if outcome == .targetExists, try sameFile(from, to) {
+            if unlink(from) != 0 && errno != ENOENT { throw SpoolError("unlink", from) }
+            outcome = .renamed
+        }
+        return outcome
+    }
+
+    private static func renameat2NoReplace(_ from: String, _ to: String) throws -> RenameOutcome {
         while true {
             if vibes_renameat2(AT_FDCWD, from, AT_FDCWD, to, VIBES_RENAME_NOREPLACE) == 0 { return .renamed }
             switch errno {
@@ -58,6 +72,12 @@ enum FileSystem {
         }
         if unlink(from) != 0 && errno != ENOENT { throw SpoolError("unlink", from) }
         return .renamed
+    }
+
+    /// Whether both paths exist and name the same file (not following symlinks).
+    static func sameFile(_ a: String, _ b: String) throws -> Bool {
+        guard let x = try lstatPath(a), let y = try lstatPath(b) else { return false }
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     /// `lstat`: never follows a symlink. `nil` if the path does not exist.

@@ -106,7 +106,7 @@ extension SpoolDirectory {
 
     /// A rename that must not replace anything; a taken name here is a bug or outside meddling.
     private func moveIn(_ from: String, _ to: String) throws {
-        switch try FileSystem.renameNoReplace(from, to) {
+        switch try move(from, to) {
         case .renamed: return
         case .targetExists: throw SpoolError("rename (target exists, not replaced) \(from) to", to, errno: EEXIST)
         case .sourceMissing: throw SpoolError("rename (source vanished) to \(to)", from, errno: ENOENT)

@@ -33,7 +33,7 @@ extension SpoolDirectory {
                 bytes.append(UInt8(ascii: "\n"))
                 let tmpPath = "\(tmp)/\(id).json.\(getpid())"
                 try FileSystem.createDurably(tmpPath) { try FileSystem.writeAll($0, bytes, path: tmpPath) }
-                switch try FileSystem.renameNoReplace(tmpPath, "\(incoming)/\(id).json") {
+                switch try move(tmpPath, "\(incoming)/\(id).json") {
                 case .renamed:
                     try FileSystem.fsyncDirectory(incoming)
                     return id
@@ -136,7 +136,7 @@ extension SpoolDirectory {
             var suffix = 1
             while true {
                 try? FileSystem.remove(attemptsFile(incomingName: name))
-                let outcome = try FileSystem.renameNoReplace(request, "\(incoming)/\(name)")
+                let outcome = try move(request, "\(incoming)/\(name)")
                 if outcome == .renamed { break }
                 if outcome == .sourceMissing { throw RequeueError(message: "'\(id)' vanished from \(failed) while requeueing") }
                 suffix += 1

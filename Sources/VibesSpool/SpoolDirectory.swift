@@ -13,10 +13,19 @@ import Glibc
 public struct SpoolDirectory: Sendable {
     public let root: String
 
+    /// Move files with `link` + `unlink`, as on file systems without `RENAME_NOREPLACE`
+    /// (which are detected on their own); for tests of that path.
+    package var renamesByLink = false
+
     public init(_ root: String) {
         var root = root
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         self.root = root
+    }
+
+    /// ``FileSystem/renameNoReplace(_:_:byLink:)`` the way this spool does it.
+    func move(_ from: String, _ to: String) throws -> FileSystem.RenameOutcome {
+        try FileSystem.renameNoReplace(from, to, byLink: renamesByLink)
     }
 
     public var tmp: String { root + "/tmp" }
