@@ -176,7 +176,9 @@ import VibesModels
         let t0 = ContinuousClock.now
         try await withOllamaProvider(configuration: .init(baseURL: baseURL, connectTimeout: .seconds(30))) { provider in
             await expectModelError({ try await collect(provider.chatStream(request)) }) {
-                if case .notRunning(let url, _) = $0 { return url == baseURL && $0.isRetryable }
+                if case .notRunning(let url, let cause) = $0 {
+                    return url == baseURL && $0.isRetryable && cause == "Connection refused (errno 111)"
+                }
                 return false
             }
             await expectModelError({ try await provider.models() }) {

@@ -10,6 +10,9 @@ import Foundation
 import AsyncHTTPClient
 import NIOCore
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension OllamaProvider {
     /// Maps an error status to a ``ModelError``, reading Ollama's `{"error": …}` body.
@@ -36,11 +39,20 @@ extension OllamaProvider {
         if let error = error as? HTTPClientError, error == .deadlineExceeded {
             return ModelError.timeout(.firstByte, seconds: configuration.firstByteTimeout.seconds)
         }
-        let cause = String(describing: error)
+        let cause = Self.describe(error)
         if !headReceived && Self.isConnectFailure(error) {
             return ModelError.notRunning(baseURL: configuration.baseURL, cause: cause)
         }
         return ModelError.streamInterrupted(bytesReceived: textBytes, cause: cause)
+    }
+
+    /// A transport error as a person reads it: NIO's own text for a failed system call is
+    /// "connection reset (error set): Connection refused) (errno: 111)".
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? IOError {
+            return "\(String(cString: strerror(error.errnoCode))) (errno \(error.errnoCode))"
+        }
+        return String(describing: error)
     }
 
     /// Whether `error` means nothing could be connected to (as opposed to a broken exchange).
