@@ -42,7 +42,7 @@ UNIT        := vibes-spool@.service
 all: build
 
 build:
-	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) build -c release --product vibes-spool $(SWIFT_BUILD_FLAGS)
 
 install:
 	@test -x '$(BINARY)' || { echo "make install: $(BINARY) is missing; run 'make build' first (as your normal user, not root)" >&2; exit 1; }

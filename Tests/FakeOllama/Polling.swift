@@ -2,6 +2,9 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+// Testing is only on the module path when tests are built; a plain `swift build` builds this
+// target too, without it.
+#if canImport(Testing)
 import Testing
 
 /// Polls `condition` until it holds or `timeout` passes; records an issue on timeout.
@@ -17,3 +20,4 @@ public func eventually(
     }
     Issue.record("timed out after \(timeout) waiting for: \(what)", sourceLocation: sourceLocation)
 }
+#endif
