@@ -21,6 +21,10 @@ final class InotifyWatcher: Sendable {
         var description: String
     }
 
+    /// For tests: called on the watcher's thread before each read, and may hold it there, so
+    /// that the kernel's queue fills up and overflows as it would under a flood of files.
+    package static let beforeRead = Mutex<(@Sendable () -> Void)?>(nil)
+
     private static let inUse = Mutex(false)
     private let stopping = Mutex(false)
     private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
@@ -49,6 +53,7 @@ final class InotifyWatcher: Sendable {
 
     private func loop(_ onEvent: @Sendable (Event) -> Void) {
         while !stopping.withLock({ $0 }) {
+            if let hold = Self.beforeRead.withLock({ $0 }) { hold() }
             // A positive timeout: next_event(0) blocks forever in 3.22.6.
             guard let event = inotifytools_next_event(1) else { continue }
             if event.pointee.wd == -1 || event.pointee.mask & UInt32(IN_Q_OVERFLOW) != 0 {
