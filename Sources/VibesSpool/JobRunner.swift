@@ -133,44 +133,6 @@ struct JobRunner: Sendable {
         logger.error("failed (\(failure.kind.rawValue)): \(failure.message)")
         return .failed(failure.kind)
     }
-
-    /// Streams the reply into the partial file, one write per chunk, under the job's deadline.
-    /// The request goes out first; the partial file is created (or emptied, on a retry) while
-    /// Ollama works on it.
-    private func stream(
-        _ request: JobRequest, into partial: PartialFile, deadline: ContinuousClock.Instant?, startedAt: Date
-    ) async throws -> ReplySummary {
-        let provider = self.provider
-        let body: @Sendable () async throws -> ReplySummary = {
-            var summary = ReplySummary(model: request.chat.model, thinking: "", toolCalls: [], startedAt: startedAt)
-            var chunks = provider.chatStream(request.chat).makeAsyncIterator()
-            try partial.open()
-            while let chunk = try await chunks.next() {
-                if !chunk.textDelta.isEmpty { try partial.append(chunk.textDelta) }
-                summary.thinking += chunk.thinkingDelta
-                summary.toolCalls += chunk.toolCalls
-                if chunk.done {
-                    summary.stopReason = chunk.stopReason
-                    summary.usage = chunk.usage
-                    summary.timings = chunk.timings
-                }
-            }
-            return summary
-        }
-        guard let deadline, let timeout = request.timeout else { return try await body() }
-        return try await withThrowingTaskGroup(of: ReplySummary?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                throw ModelError.timeout(.deadline, seconds: timeout.seconds)
-            }
-            defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if let result { return result }
-            }
-            throw CancellationError()
-        }
-    }
 }
 
 /// True the first time only.
@@ -180,43 +142,6 @@ final class Once: Sendable {
         done.withLock { done in
             defer { done = true }
             return !done
-        }
-    }
-}
-
-/// `active/ID.partial`: the reply text as it streams, one `write(2)` per chunk. Opened when
-/// an attempt starts (emptied: a retry starts afresh); may be written from a child task.
-final class PartialFile: Sendable {
-    let path: String
-    private let state = Mutex<(fd: Int32, written: Int)>((-1, 0))
-
-    init(path: String) {
-        self.path = path
-    }
-
-    func open() throws {
-        guard let fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW, mode: 0o664) else {
-            throw SpoolError("create", path, errno: ENOENT)
-        }
-        state.withLock { $0 = (fd, 0) }
-    }
-
-    func append(_ text: String) throws {
-        try state.withLock { state in
-            try FileSystem.writeAll(state.fd, text, path: path)
-            state.written += text.utf8.count
-        }
-    }
-
-    /// The open descriptor (-1 before `open()`).
-    var fd: Int32 { state.withLock { $0.fd } }
-    /// Reply bytes written in this attempt.
-    var written: Int { state.withLock { $0.written } }
-
-    func close() {
-        state.withLock { state in
-            if state.fd >= 0 { Glibc.close(state.fd) }
-            state.fd = -1
         }
     }
 }

@@ -35,7 +35,41 @@ public struct SpoolStatus: Codable, Sendable {
         public var id: String
         public var bytes: Int64
         public var ageS: Double
-        enum CodingKeys: String, CodingKey { case id, bytes, ageS = "age_s" }
+        /// The Ollama running it and the model (from the worker's state file; `nil` if unknown).
+        public var host: String?
+        public var model: String?
+        enum CodingKeys: String, CodingKey { case id, bytes, ageS = "age_s", host, model }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(bytes, forKey: .bytes)
+            try container.encode(ageS, forKey: .ageS)
+            try container.encode(host, forKey: .host)
+            try container.encode(model, forKey: .model)
+        }
+    }
+    /// A job waiting out a retry's backoff (it holds no slot).
+    public struct Retrying: Codable, Sendable {
+        public var id: String
+        public var attempts: Int
+        /// RFC 3339.
+        public var nextAt: String
+        enum CodingKeys: String, CodingKey { case id, attempts, nextAt = "next_at" }
+    }
+    public struct Batch: Codable, Sendable {
+        public var id: String
+        public var total: Int
+        public var completed: Int
+        public var failed: Int
+    }
+    public struct Host: Codable, Sendable {
+        public var url: String
+        /// `up` or `paused`.
+        public var state: String
+        public var running: Int
+        public var free: Int
+        public var loaded: [String]
     }
     public struct Pause: Codable, Sendable {
         public var reason: String
@@ -45,15 +79,21 @@ public struct SpoolStatus: Codable, Sendable {
     public var spool: String
     public var counts = Counts()
     public var running: [Running] = []
+    public var retrying: [Retrying] = []
+    public var batches: [Batch] = []
+    public var hosts: [Host] = []
     public var paused: Pause?
 
-    enum CodingKeys: String, CodingKey { case spool, counts, running, paused }
+    enum CodingKeys: String, CodingKey { case spool, counts, running, retrying, batches, hosts, paused }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(spool, forKey: .spool)
         try container.encode(counts, forKey: .counts)
         try container.encode(running, forKey: .running)
+        try container.encode(retrying, forKey: .retrying)
+        try container.encode(batches, forKey: .batches)
+        try container.encode(hosts, forKey: .hosts)
         try container.encode(paused, forKey: .paused)
     }
 

@@ -167,7 +167,7 @@ public final class OllamaProvider: ModelProvider {
 
     // MARK: HTTP
 
-    private func send(_ method: HTTPMethod, _ path: String, body: Data?, model: String?) async throws
+    func send(_ method: HTTPMethod, _ path: String, body: Data?, model: String?) async throws
         -> HTTPClientResponse
     {
         var request = HTTPClientRequest(url: configuration.baseURL + path)
@@ -192,7 +192,7 @@ public final class OllamaProvider: ModelProvider {
         return response
     }
 
-    private func getJSON<T: Decodable & Sendable>(_ path: String, body: Data? = nil) async throws -> T {
+    func getJSON<T: Decodable & Sendable>(_ path: String, body: Data? = nil) async throws -> T {
         try await limited { watchdog in
             let response = try await self.send(body == nil ? .GET : .POST, path, body: body, model: nil)
             let data = try await self.collect(response, watchdog: watchdog)
@@ -206,13 +206,13 @@ public final class OllamaProvider: ModelProvider {
     }
 
     /// Runs one exchange under this provider's first-byte and idle limits.
-    private func limited<T: Sendable>(_ body: @escaping @Sendable (ResponseWatchdog) async throws -> T) async throws -> T {
+    func limited<T: Sendable>(_ body: @escaping @Sendable (ResponseWatchdog) async throws -> T) async throws -> T {
         let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
         return try await watchdog.run(monitor: timeouts) { try await body(watchdog) }
     }
 
     /// A whole (not streamed) body, up to `maxBodyBytes`, reporting progress to the watchdog.
-    private func collect(_ response: HTTPClientResponse, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
+    func collect(_ response: HTTPClientResponse, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
         var data = ByteBuffer()
         do {
             for try await buffer in response.body {
