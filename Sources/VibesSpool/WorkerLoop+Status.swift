@@ -62,6 +62,8 @@ extension WorkerLoop {
             logger.warning(
                 "attempt \(context.attempts) failed (\(context.lastError.map { "\($0)" } ?? "")); retrying in \(ModelErrorFormat.seconds(delay))",
                 metadata: ["job": "\(context.job.id)"])
+            // Shown in `status` at once: a retry can be shorter than the publishing period.
+            try? publish()
         }
     }
 

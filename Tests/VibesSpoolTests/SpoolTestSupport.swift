@@ -156,3 +156,38 @@ final class WorkerProcess: @unchecked Sendable {
 
     var log: String { (FileManager.default.contents(atPath: logPath)).map { String(decoding: $0, as: UTF8.self) } ?? "" }
 }
+
+/// Runs a worker (in this process) against one fake per handler, each its own host with
+/// concurrency 1; `body` runs once the worker watches incoming/. Returns the worker's summary.
+@discardableResult
+func withHosts(
+    _ spool: TestSpool, _ handlers: [FakeOllama.Handler], configure: (inout WorkerConfiguration) -> Void = { _ in },
+    _ body: ([FakeOllama]) async throws -> Void = { _ in }
+) async throws -> SpoolWorker.Summary {
+    var fakes: [FakeOllama] = []
+    for handler in handlers { fakes.append(try await FakeOllama.start(handler)) }
+    defer { for fake in fakes { Task { await fake.shutdown() } } }
+    let ollama = OllamaProvider.Configuration(connectTimeout: .seconds(2), firstByteTimeout: .seconds(10), idleTimeout: .seconds(10))
+    var configuration = WorkerConfiguration(
+        spool: spool.spool, ollama: ollama, hosts: fakes.map { HostConfiguration(url: $0.baseURL, concurrency: 1) }, retries: 2,
+        grace: .seconds(5), rescanInterval: nil, backoffBase: .milliseconds(10), backoffCap: .milliseconds(100), workerID: "test:1")
+    configure(&configuration)
+    var logger = Logger(label: "test")
+    logger.logLevel = ProcessInfo.processInfo.environment["VIBES_TEST_LOGS"] != nil ? .debug : .critical
+    let providers = configuration.effectiveHosts.map { OllamaProvider(configuration: configuration.ollama(for: $0)) }
+    let worker = SpoolWorker(configuration: configuration, providers: providers, logger: logger)
+    let task = Task { try await worker.run() }
+    do {
+        await worker.waitUntilReady()
+        try await body(fakes)
+        if !configuration.once { worker.requestShutdown() }
+        try await task.value
+    } catch {
+        worker.requestShutdown()
+        _ = await task.result
+        for provider in providers { try? await provider.shutdown() }
+        throw error
+    }
+    for provider in providers { try? await provider.shutdown() }
+    return worker.summary
+}

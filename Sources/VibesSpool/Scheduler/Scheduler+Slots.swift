@@ -16,10 +16,13 @@ extension Scheduler {
                 progress = true
             }
         }
+        // One trial per model at a time, whichever host it is on: one user-visible failure.
+        var tried = Set(hosts.compactMap { $0.trial.flatMap { jobs[$0]?.model } })
         for host in hosts.indices where hosts[host].state == .down && hosts[host].generating.isEmpty && !hosts[host].reported {
             if let token = hosts[host].trial {
                 if jobs[token]?.state == .waiting { start(token, on: host, &actions) }
-            } else if let token = pickBlocked(for: host) {
+            } else if let token = pickBlocked(for: host, excluding: tried) {
+                if let model = jobs[token]?.model { tried.insert(model) }
                 hosts[host].trial = token
                 start(token, on: host, &actions)
             }
@@ -50,7 +53,7 @@ extension Scheduler {
 
     /// For a host that is down: the oldest job whose model no host that is up has, and which
     /// this host has (or may have: it never answered).
-    mutating func pickBlocked(for host: Int) -> Int? {
+    mutating func pickBlocked(for host: Int, excluding tried: Set<String>) -> Int? {
         // A host that is up but cannot list its models may have any of them.
         guard !hosts.contains(where: { $0.state == .up && $0.installed == nil }) else { return nil }
         let available = Set(hosts.filter { $0.state == .up }.flatMap { $0.installed ?? [] })
@@ -61,7 +64,7 @@ extension Scheduler {
                 priority: priority,
                 where: { key in
                     let model = ModelKey.model(ofLoad: key)
-                    return !available.contains(model) && (installed?.contains(model) ?? true)
+                    return !available.contains(model) && !tried.contains(model) && (installed?.contains(model) ?? true)
                 },
                 isWaiting: { jobs[$0]?.state == .waiting })
             if let oldest = heads.min(by: { ($0.item.queuedAt, $0.item.token) < ($1.item.queuedAt, $1.item.token) }) {
