@@ -86,7 +86,7 @@ struct JobRunner: Sendable {
         let attempts = job.previousAttempts + 1
         guard job.size <= limit else {
             let invalid = InvalidRequest(field: nil, "the file is \(job.size) bytes, over the limit of \(limit) bytes (--max-request-bytes)")
-            return .ended(await fail(job, JobFailure(invalid), model: nil, attempts: attempts, partialBytes: 0, metadata: nil))
+            return .ended(await fail(job, JobFailure(invalid), model: nil, attempts: attempts, partialBytes: 0, metadata: nil) ?? .putBack)
         }
         let bytes = try await io.read(job, limit: limit + 1)
         let request: JobRequest
@@ -96,7 +96,7 @@ struct JobRunner: Sendable {
             let salvaged = JobRequest.salvage(bytes)
             job = try await io.rename(job, to: salvaged.id ?? job.id)
             return .ended(
-                await fail(job, JobFailure(invalid), model: salvaged.model, attempts: attempts, partialBytes: 0, metadata: salvaged.metadata))
+                await fail(job, JobFailure(invalid), model: salvaged.model, attempts: attempts, partialBytes: 0, metadata: salvaged.metadata) ?? .putBack)
         }
         job = try await io.rename(job, to: request.id ?? job.id)
         logger.debug("claimed \(job.originalName), model \(request.chat.model)", metadata: ["job": "\(job.id)"])
@@ -132,35 +132,49 @@ struct JobRunner: Sendable {
         }
     }
 
-    func commitDone(_ context: JobContext, reply: ReplySummary, partial: PartialFile) async -> JobOutcome {
+    /// `nil`: the disk is full; the partial is dropped and the job is still held.
+    func commitDone(_ context: JobContext, reply: ReplySummary, partial: PartialFile) async -> JobOutcome? {
         defer { partial.close() }
         do {
             try await io.finishDone(context, partialFD: partial.fd, reply: reply, workerID: configuration.workerID)
         } catch {
             partial.close()
-            logger.error("cannot commit the reply, the job goes back to incoming/: \(error)", metadata: ["job": "\(context.job.id)"])
-            _ = try? await io.putBack(context.job, attempts: context.attempts)
-            return .putBack
+            return await cannotCommit(context.job, attempts: context.attempts, error)
         }
         close(context.job.fd)
         logger.info("done: \(partial.written) bytes, attempt \(context.attempts), \(hostURL)", metadata: ["job": "\(context.job.id)"])
         return .done
     }
 
-    func commitFailed(_ context: JobContext, _ failure: JobFailure) async -> JobOutcome {
+    /// A commit failed: with a full disk the job is held (`nil`), else it goes back to `incoming/`.
+    private func cannotCommit(_ job: ClaimedJob, attempts: Int, _ error: any Error) async -> JobOutcome? {
+        if (error as? SpoolError)?.isDiskFull == true {
+            logger.error("the spool's disk is full (\(error)); the job waits for room", metadata: ["job": "\(job.id)"])
+            await io.discardPartial(job)
+            return nil
+        }
+        logger.error("cannot commit the job, it goes back to incoming/: \(error)", metadata: ["job": "\(job.id)"])
+        _ = try? await io.putBack(job, attempts: attempts)
+        return .putBack
+    }
+
+    /// `nil`: the disk is full; the job is still held.
+    func commitFailed(_ context: JobContext, _ failure: JobFailure) async -> JobOutcome? {
         await fail(
             context.job, failure, model: context.request.chat.model, attempts: max(context.attempts, 1),
-            partialBytes: context.partialBytes, metadata: context.request.metadata)
+            partialBytes: context.partialBytes, metadata: context.request.metadata, holdWhenDiskFull: true)
     }
 
     private func fail(
-        _ job: ClaimedJob, _ failure: JobFailure, model: String?, attempts: Int, partialBytes: Int, metadata: JSONValue?
-    ) async -> JobOutcome {
+        _ job: ClaimedJob, _ failure: JobFailure, model: String?, attempts: Int, partialBytes: Int, metadata: JSONValue?,
+        holdWhenDiskFull: Bool = false
+    ) async -> JobOutcome? {
         do {
             try await io.finishFailed(
                 job, failure: failure, model: model, attempts: attempts, partialBytes: partialBytes,
                 workerID: configuration.workerID, metadata: metadata)
         } catch {
+            if holdWhenDiskFull { return await cannotCommit(job, attempts: attempts, error) }
             logger.error("cannot commit the failure, the job goes back to incoming/: \(error)", metadata: ["job": "\(job.id)"])
             _ = try? await io.putBack(job, attempts: attempts)
             return .putBack

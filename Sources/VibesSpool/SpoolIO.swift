@@ -105,6 +105,12 @@ struct SpoolIO: Sendable {
         }
     }
 
+    /// Drops an attempt's partial reply (it took the room a full disk needs back).
+    func discardPartial(_ job: ClaimedJob) async {
+        let path = "\(spool.active)/\(job.id).partial"
+        _ = try? await run { try FileSystem.remove(path) }
+    }
+
     /// Whether the spool's file system has room again: a small file written, fsynced, removed.
     func hasRoom() async -> Bool {
         let path = "\(spool.tmp)/.vibes-spool-disk-probe-\(getpid())"

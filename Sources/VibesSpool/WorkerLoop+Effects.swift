@@ -101,7 +101,10 @@ extension WorkerLoop {
 
     private static func fail(token: Int, name: String?, context: JobContext?, reason: FailReason, runner: JobRunner, worker: SpoolWorker) async {
         guard let context = await claimed(token: token, name: name, context: context, runner: runner, worker: worker) else { return }
-        let outcome = await runner.commitFailed(context, failure(reason, context))
+        guard let outcome = await runner.commitFailed(context, failure(reason, context)) else {
+            worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
+            return
+        }
         worker.send(.scheduler(.jobEnded(token: token, outcome: outcome)))
     }
 
@@ -129,7 +132,11 @@ extension WorkerLoop {
         switch await runner.attempt(&context) {
         case .replied(let reply, let partial):
             worker.send(.scheduler(.generationEnded(token: token)))
-            let outcome = await runner.commitDone(context, reply: reply, partial: partial)
+            guard let outcome = await runner.commitDone(context, reply: reply, partial: partial) else {
+                context.attempts -= 1
+                worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
+                return
+            }
             worker.send(.scheduler(.jobEnded(token: token, outcome: outcome)))
         case .failed(let error):
             worker.send(.attemptFailed(token: token, context, AttemptFailure(error, attempts: context.attempts, deadline: context.deadlineSince1970)))
@@ -140,6 +147,7 @@ extension WorkerLoop {
             // Not the job's fault: it waits for room, and this attempt does not count.
             context.attempts -= 1
             runner.logger.error("the spool's disk is full (\(error)); the job waits for room", metadata: ["job": "\(context.job.id)"])
+            await runner.io.discardPartial(context.job)
             worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
         case .spoolError(let error):
             let back = await runner.putBack(context, reason: "spool error (\(error))")

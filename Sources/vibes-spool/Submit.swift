@@ -33,6 +33,9 @@ extension VibesSpoolCommand {
         @Option(help: "The job id ([A-Za-z0-9._-], up to 128).")
         var id: String?
 
+        @Option(help: "Higher runs first: -100 to 100 (default 0).")
+        var priority: Int?
+
         @Option(name: .customLong("option"), help: ArgumentHelp("An Ollama option, as JSON when it parses (num_predict=3), else a string.", valueName: "k=v"))
         var options: [String] = []
 
@@ -75,6 +78,10 @@ extension VibesSpoolCommand {
                 throw ValidationError("--model is required (or a request file with a \"model\" field)")
             }
             if let system { request["system"] = .string(system) }
+            if let priority {
+                guard (-100...100).contains(priority) else { throw ValidationError("--priority must be from -100 to 100") }
+                request["priority"] = .int(Int64(priority))
+            }
             if !options.isEmpty {
                 var values = request["options"]?.objectValue ?? [:]
                 for option in options {

@@ -11,7 +11,8 @@ import VibesModels
 
 /// The worker with several fake hosts: routing by model, failover, every host down, the
 /// order of jobs (model-aware, FIFO, max-wait, priority) and retries that hold no slot.
-@Suite struct HostsAndOrderTests {
+/// (In the serialized suite: one inotify watcher per process.)
+extension SpoolWorkerTests {
     @Test func eachJobGoesToAHostThatHasItsModel() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }

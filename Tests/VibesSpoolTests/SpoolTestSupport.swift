@@ -15,15 +15,31 @@ struct TestSpool {
     let base: String
     let spool: SpoolDirectory
 
-    init() throws {
+    /// The spool on its own tmpfs of `tmpfsBytes` (unmounted by `cleanUp()`), when given.
+    init(tmpfsBytes: Int? = nil) throws {
         var template = Array("/tmp/vibes-spool-test-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SpoolError("mkdtemp", "/tmp") }
         base = String(cString: made)
-        spool = SpoolDirectory(base + "/spool")
+        if let tmpfsBytes {
+            guard mkdir(base + "/fs", 0o755) == 0, mount("tmpfs", base + "/fs", "tmpfs", 0, "size=\(tmpfsBytes)") == 0 else {
+                throw SpoolError("mount tmpfs", base + "/fs")
+            }
+            spool = SpoolDirectory(base + "/fs/spool")
+        } else {
+            spool = SpoolDirectory(base + "/spool")
+        }
         try spool.createLayout()
     }
 
+    /// Whether this process may mount a tmpfs (root, outside a container that forbids it).
+    static let canMountTmpfs: Bool = {
+        guard let probe = try? TestSpool(tmpfsBytes: 64 << 10) else { return false }
+        probe.cleanUp()
+        return true
+    }()
+
     func cleanUp() {
+        if FileManager.default.fileExists(atPath: base + "/fs") { umount2(base + "/fs", Int32(MNT_DETACH)) }
         try? FileManager.default.removeItem(atPath: base)
     }
 

@@ -67,15 +67,22 @@ extension Scheduler {
     }
 
     mutating func attemptFailed(_ token: Int, _ failure: AttemptFailure, _ actions: inout [SchedulerAction]) {
-        guard var job = jobs[token], case .running(let host) = job.state else { return }
+        guard var job = jobs[token] else { return }
+        var host: Int?
+        switch job.state {
+        case .running(let on): host = on
+        case .committing where failure.diskFull: host = nil  // the commit found the disk full
+        default: return
+        }
         if let host { hosts[host].generating.remove(token) }
         job.claimed = true
         if failure.diskFull {
             requeue(token, &job)
             if diskFull == nil {
                 diskFull = (now, 0)
+                diskProbes += 1
                 actions.append(.log(.paused(reason: "the spool's disk is full")))
-                actions.append(.probeDisk(after: options.backoff(1)))
+                actions.append(.probeDisk(after: options.backoff(diskProbes)))
             }
             return
         }
@@ -135,7 +142,8 @@ extension Scheduler {
             actions.append(.log(.resumed))
         } else {
             diskFull = (paused.since, paused.probes + 1)
-            actions.append(.probeDisk(after: options.backoff(paused.probes + 2)))
+            diskProbes += 1
+            actions.append(.probeDisk(after: options.backoff(diskProbes)))
         }
     }
 

@@ -73,6 +73,9 @@ struct Scheduler {
     var unreachableSince: Double?
     /// The spool's disk is full: nothing is claimed; failed disk probes so far.
     var diskFull: (since: Double, probes: Int)?
+    /// Disk probes since a job last ended: a disk that fills again right after a resume is
+    /// probed later and later, not in a loop.
+    var diskProbes = 0
     /// Hosts asked for their model lists because some waiting model is on none.
     var missingRound: Set<Int>?
     var wakeAt: Double?
@@ -119,7 +122,9 @@ struct Scheduler {
                 }
             }
         case .attemptFailed(let token, let failure): attemptFailed(token, failure, &actions)
-        case .jobEnded(let token, _): end(token)
+        case .jobEnded(let token, let outcome):
+            end(token)
+            if outcome != .putBack { diskProbes = 0 }
         case .diskProbed(let ok): diskProbed(ok, &actions)
         case .tick: wakeAt = wakeAt.flatMap { $0 > now ? $0 : nil }
         case .refreshDue:
