@@ -151,6 +151,9 @@ extension WorkerLoop {
             worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
         case .spoolError(let error):
             let back = await runner.putBack(context, reason: "spool error (\(error))")
+            // Queued again by this worker (not left for a rescan), after a growing pause: the
+            // same error again must not make a loop.
+            if let back { worker.send(.scheduler(.heldBack(name: back))) }
             worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
             if let back { worker.send(.files([back])) }
         }

@@ -49,3 +49,20 @@ extension SpoolWorkerTests {
         #expect(t.failedIDs.isEmpty)
     }
 }
+
+extension SpoolWorkerTests {
+    /// A job put back after a spool error is queued again by the worker itself, not left for
+    /// the next rescan (turned off here).
+    @Test func aJobPutBackAfterASpoolErrorRunsAgainWithoutARescan() async throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        // The partial file's name is taken by a symlink: the first attempt cannot open it.
+        #expect(symlink("/nonexistent", "\(t.spool.active)/x.partial") == 0)
+        try await withWorker(t, handler: echoHandler(), configure: { $0.backoffBase = .milliseconds(50) }) { _, _ in
+            try t.dropRequest("x", prompt: "again")
+            await eventually("done on its second attempt", timeout: .seconds(10)) { t.doneIDs == ["x"] }
+        }
+        #expect(t.json("\(t.spool.done)/x.result.json")?["attempts"] == 2)
+        #expect(t.read("\(t.spool.done)/x.txt") == "reply to again")
+    }
+}

@@ -197,4 +197,18 @@ import Testing
         #expect(starts(actions).map(\.0) == ["bad.json"])
         #expect(starts(actions).map(\.1) == [nil])
     }
+
+    @Test func aNamePutBackAfterASpoolErrorWaitsLongerEachTime() {
+        var s = scheduler([(Self.a, ["m"])], options: .init(backoffBase: 1))
+        _ = s.handle(.queued([request("x.json", "m", at: 0)]), now: 0)
+        _ = s.handle(.heldBack(name: "x.json"), now: 1)
+        _ = s.handle(.jobEnded(token: 1, outcome: .putBack), now: 1)
+        let again = s.handle(.queued([request("x.json", "m", at: 0)]), now: 1)
+        #expect(starts(again).isEmpty)
+        #expect(again.contains(.wake(at: 2)))
+        #expect(starts(s.handle(.tick, now: 2)).map(\.0) == ["x.json"])
+        _ = s.handle(.heldBack(name: "x.json"), now: 3)
+        _ = s.handle(.jobEnded(token: 2, outcome: .putBack), now: 3)
+        #expect(s.handle(.queued([request("x.json", "m", at: 0)]), now: 3).contains(.wake(at: 5)), "2 s the second time")
+    }
 }

@@ -7,6 +7,10 @@ extension Scheduler {
     mutating func queued(_ requests: [QueuedRequest], _ actions: inout [SchedulerAction]) {
         for request in requests {
             if let known = names[request.name], jobs[known]?.state == .waiting { continue }
+            if let cool = cooling[request.name], cool.until > now {
+                if !delayed.contains(where: { $0.name == request.name }) { delayed.append(request) }
+                continue
+            }
             nextToken += 1
             let token = nextToken
             names[request.name] = token

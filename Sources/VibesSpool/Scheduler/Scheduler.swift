@@ -76,6 +76,10 @@ struct Scheduler {
     /// Disk probes since a job last ended: a disk that fills again right after a resume is
     /// probed later and later, not in a loop.
     var diskProbes = 0
+    /// Names put back after a spool error: not claimed again before `until`.
+    var cooling: [String: (until: Double, strikes: Int)] = [:]
+    /// Requests seen while their name cools down.
+    var delayed: [QueuedRequest] = []
     /// Hosts asked for their model lists because some waiting model is on none.
     var missingRound: Set<Int>?
     var wakeAt: Double?
@@ -122,9 +126,15 @@ struct Scheduler {
                 }
             }
         case .attemptFailed(let token, let failure): attemptFailed(token, failure, &actions)
+        case .heldBack(let name):
+            let strikes = (cooling[name]?.strikes ?? 0) + 1
+            cooling[name] = (now + options.backoff(strikes), strikes)
         case .jobEnded(let token, let outcome):
+            if outcome != .putBack {
+                diskProbes = 0
+                if let name = jobs[token]?.name { cooling[name] = nil }
+            }
             end(token)
-            if outcome != .putBack { diskProbes = 0 }
         case .diskProbed(let ok): diskProbed(ok, &actions)
         case .tick: wakeAt = wakeAt.flatMap { $0 > now ? $0 : nil }
         case .refreshDue:
@@ -174,6 +184,15 @@ struct Scheduler {
                 var job = job
                 requeue(token, &job)
             } else {
+                next = min(next ?? at, at)
+            }
+        }
+        if !delayed.isEmpty {
+            let due = delayed.filter { (cooling[$0.name]?.until ?? 0) <= now }
+            delayed.removeAll { (cooling[$0.name]?.until ?? 0) <= now }
+            queued(due, &actions)
+            for request in delayed {
+                let at = cooling[request.name]!.until
                 next = min(next ?? at, at)
             }
         }

@@ -66,6 +66,9 @@ enum SchedulerEvent: Sendable, Equatable {
     case generationEnded(token: Int)
     /// The attempt failed; the job is still claimed.
     case attemptFailed(token: Int, AttemptFailure)
+    /// A job was put back into `incoming/` as `name` after a spool error: it waits a while
+    /// (growing each time) before it is claimed again.
+    case heldBack(name: String)
     /// The job is finished (`done/`, `failed/`) or was put back into `incoming/`.
     case jobEnded(token: Int, outcome: JobOutcome)
     /// A disk probe: room again, or still full.
