@@ -13,20 +13,27 @@ import VibesModels
 extension SpoolWorkerTests {
     /// Runs one job (`model`, `prompt`) with `handler` to its end and returns its error envelope.
     func failedEnvelope(
-        handler: @escaping FakeOllama.Handler, model: String = "m", extra: String = "",
+        handler: @escaping FakeOllama.Handler, model: String = "m", extra: String = "", listModel: Bool = true,
         configure: @escaping (inout WorkerConfiguration) -> Void = { _ in }
     ) async throws -> (envelope: JSONValue, spool: TestSpool, requests: Int) {
-        try await failedEnvelope(model: model, extra: extra, configure: configure) { _ in handler }
+        try await failedEnvelope(model: model, extra: extra, listModel: listModel, configure: configure) { _ in handler }
     }
 
     /// The same, with a handler that may look at the job's partial file (its path is passed).
+    /// With `listModel`, the handler answers `/api/chat` only, and the fake lists `model` for the
+    /// rest (`/api/tags`, `/api/ps`) as Ollama would.
     func failedEnvelope(
-        model: String = "m", extra: String = "", configure: @escaping (inout WorkerConfiguration) -> Void = { _ in },
+        model: String = "m", extra: String = "", listModel: Bool = true, configure: @escaping (inout WorkerConfiguration) -> Void = { _ in },
         handlerWatching: (_ partialPath: String) -> FakeOllama.Handler
     ) async throws -> (envelope: JSONValue, spool: TestSpool, requests: Int) {
         let t = try TestSpool()
         var requests = 0
-        try await withWorker(t, handler: handlerWatching("\(t.spool.active)/job.partial"), configure: configure) { fake, _ in
+        let chat = handlerWatching("\(t.spool.active)/job.partial")
+        let others = FakeOllama.ollamaLike(models: [model]) { _ in .error(500, "not used") }
+        let handler: FakeOllama.Handler = { request in
+            listModel && request.path != "/api/chat" ? await others(request) : await chat(request)
+        }
+        try await withWorker(t, handler: handler, configure: configure) { fake, _ in
             try t.dropRequest("job", model: model, prompt: "p", extra: extra)
             await eventually("the job failed") { t.failedIDs == ["job"] }
             requests = fake.requests.filter { $0.path == "/api/chat" }.count
@@ -35,9 +42,9 @@ extension SpoolWorkerTests {
         return (envelope, t, requests)
     }
 
-    /// A model that `/api/tags` does not list is never sent: it fails naming the host asked.
     @Test func modelNotInstalled() async throws {
-        let (envelope, t, requests) = try await failedEnvelope(handler: FakeOllama.ollamaLike(models: []) { _ in .error(500, "x") }, model: "llama3.2")
+        let (envelope, t, requests) = try await failedEnvelope(
+            handler: FakeOllama.ollamaLike(models: []) { _ in .error(500, "x") }, model: "llama3.2", listModel: false)
         defer { t.cleanUp() }
         #expect(envelope["error"]?["kind"] == "model_not_installed")
         let message = try #require(envelope["error"]?["message"]?.stringValue)

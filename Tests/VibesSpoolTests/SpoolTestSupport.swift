@@ -103,16 +103,23 @@ func runWorker(
     _ spool: TestSpool, baseURL: String, configure: (inout WorkerConfiguration) -> Void = { _ in },
     _ body: (SpoolWorker) async throws -> Void = { _ in }
 ) async throws -> SpoolWorker.Summary {
-    var ollama = OllamaProvider.Configuration(baseURL: baseURL, connectTimeout: .seconds(2), firstByteTimeout: .seconds(10), idleTimeout: .seconds(10))
-    ollama.firstByteTimeout = .seconds(10)
+    try await runWorker(spool, hosts: [], baseURL: baseURL, configure: configure, body)
+}
+
+/// Runs a worker against `hosts` (each with concurrency 1), or the one `baseURL` when none.
+func runWorker(
+    _ spool: TestSpool, hosts: [String], baseURL: String = OllamaHost.defaultBaseURL,
+    configure: (inout WorkerConfiguration) -> Void, _ body: (SpoolWorker) async throws -> Void
+) async throws -> SpoolWorker.Summary {
+    let ollama = OllamaProvider.Configuration(baseURL: baseURL, connectTimeout: .seconds(2), firstByteTimeout: .seconds(10), idleTimeout: .seconds(10))
     var configuration = WorkerConfiguration(
-        spool: spool.spool, ollama: ollama, retries: 2, grace: .seconds(5), rescanInterval: nil,
-        backoffBase: .milliseconds(10), backoffCap: .milliseconds(100), workerID: "test:1")
+        spool: spool.spool, ollama: ollama, hosts: hosts.map { HostConfiguration(url: $0, concurrency: 1) }, retries: 2,
+        grace: .seconds(5), rescanInterval: nil, backoffBase: .milliseconds(10), backoffCap: .milliseconds(100), workerID: "test:1")
     configure(&configuration)
     var logger = Logger(label: "test")
     logger.logLevel = ProcessInfo.processInfo.environment["VIBES_TEST_LOGS"] != nil ? .debug : .critical
-    let provider = OllamaProvider(configuration: configuration.ollama)
-    let worker = SpoolWorker(configuration: configuration, provider: provider, logger: logger)
+    let providers = configuration.effectiveHosts.map { OllamaProvider(configuration: configuration.ollama(for: $0)) }
+    let worker = SpoolWorker(configuration: configuration, providers: providers, logger: logger)
     let task = Task { try await worker.run() }
     do {
         await worker.waitUntilReady()
@@ -122,10 +129,10 @@ func runWorker(
     } catch {
         worker.requestShutdown()
         _ = await task.result
-        try? await provider.shutdown()
+        for provider in providers { try? await provider.shutdown() }
         throw error
     }
-    try await provider.shutdown()
+    for provider in providers { try? await provider.shutdown() }
     return worker.summary
 }
 
@@ -183,27 +190,5 @@ func withHosts(
     var fakes: [FakeOllama] = []
     for handler in handlers { fakes.append(try await FakeOllama.start(handler)) }
     defer { for fake in fakes { Task { await fake.shutdown() } } }
-    let ollama = OllamaProvider.Configuration(connectTimeout: .seconds(2), firstByteTimeout: .seconds(10), idleTimeout: .seconds(10))
-    var configuration = WorkerConfiguration(
-        spool: spool.spool, ollama: ollama, hosts: fakes.map { HostConfiguration(url: $0.baseURL, concurrency: 1) }, retries: 2,
-        grace: .seconds(5), rescanInterval: nil, backoffBase: .milliseconds(10), backoffCap: .milliseconds(100), workerID: "test:1")
-    configure(&configuration)
-    var logger = Logger(label: "test")
-    logger.logLevel = ProcessInfo.processInfo.environment["VIBES_TEST_LOGS"] != nil ? .debug : .critical
-    let providers = configuration.effectiveHosts.map { OllamaProvider(configuration: configuration.ollama(for: $0)) }
-    let worker = SpoolWorker(configuration: configuration, providers: providers, logger: logger)
-    let task = Task { try await worker.run() }
-    do {
-        await worker.waitUntilReady()
-        try await body(fakes)
-        if !configuration.once { worker.requestShutdown() }
-        try await task.value
-    } catch {
-        worker.requestShutdown()
-        _ = await task.result
-        for provider in providers { try? await provider.shutdown() }
-        throw error
-    }
-    for provider in providers { try? await provider.shutdown() }
-    return worker.summary
+    return try await runWorker(spool, hosts: fakes.map(\.baseURL), configure: configure) { _ in try await body(fakes) }
 }
