@@ -5,6 +5,7 @@
 import FakeOllama
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import VibesModels
 @testable import VibesSpool
@@ -71,11 +72,11 @@ func echoHandler(models: [String] = ["echo"], delay: Duration? = nil) -> FakeOll
 /// shuts the worker down and waits for it.
 func withWorker(
     _ spool: TestSpool, handler: @escaping FakeOllama.Handler,
-    configure: (inout WorkerConfiguration) -> Void = { _ in },
+    configure: (inout WorkerConfiguration) -> Void = { _ in }, logger: Logger? = nil,
     _ body: (FakeOllama, SpoolWorker) async throws -> Void
 ) async throws {
     try await FakeOllama.with(handler) { fake in
-        _ = try await runWorker(spool, baseURL: fake.baseURL, configure: configure) { worker in
+        _ = try await runWorker(spool, baseURL: fake.baseURL, configure: configure, logger: logger) { worker in
             try await body(fake, worker)
         }
     }
@@ -84,7 +85,7 @@ func withWorker(
 /// Runs a worker against `baseURL`; `body` runs once the worker watches incoming/.
 @discardableResult
 func runWorker(
-    _ spool: TestSpool, baseURL: String, configure: (inout WorkerConfiguration) -> Void = { _ in },
+    _ spool: TestSpool, baseURL: String, configure: (inout WorkerConfiguration) -> Void = { _ in }, logger: Logger? = nil,
     _ body: (SpoolWorker) async throws -> Void = { _ in }
 ) async throws -> SpoolWorker.Summary {
     var ollama = OllamaProvider.Configuration(baseURL: baseURL, connectTimeout: .seconds(2), firstByteTimeout: .seconds(10), idleTimeout: .seconds(10))
@@ -93,8 +94,11 @@ func runWorker(
         spool: spool.spool, ollama: ollama, retries: 2, grace: .seconds(5), rescanInterval: nil,
         backoffBase: .milliseconds(10), backoffCap: .milliseconds(100), workerID: "test:1")
     configure(&configuration)
-    var logger = Logger(label: "test")
-    logger.logLevel = ProcessInfo.processInfo.environment["VIBES_TEST_LOGS"] != nil ? .debug : .critical
+    let logger = logger ?? {
+        var logger = Logger(label: "test")
+        logger.logLevel = ProcessInfo.processInfo.environment["VIBES_TEST_LOGS"] != nil ? .debug : .critical
+        return logger
+    }()
     let provider = OllamaProvider(configuration: configuration.ollama)
     let worker = SpoolWorker(configuration: configuration, provider: provider, logger: logger)
     let task = Task { try await worker.run() }
@@ -155,4 +159,53 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     var log: String { (FileManager.default.contents(atPath: logPath)).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+}
+
+/// Collects log events in memory, for tests of what is logged.
+final class LogCapture: Sendable {
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: Logger.Metadata
+    }
+
+    private let entries = Mutex<[Entry]>([])
+
+    var all: [Entry] { entries.withLock { $0 } }
+
+    /// A logger writing into this capture, at `level`.
+    func logger(level: Logger.Level = .info) -> Logger {
+        var logger = Logger(label: "test") { _ in Handler(capture: self) }
+        logger.logLevel = level
+        return logger
+    }
+
+    func append(_ entry: Entry) { entries.withLock { $0.append(entry) } }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var metadataProvider: Logger.MetadataProvider?
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            capture.append(Entry(level: event.level, message: event.message.description, metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
+        }
+    }
+}
+
+extension TestSpool {
+    /// Drops a request under a name given as bytes (not necessarily UTF-8): written into tmp/,
+    /// then renamed into incoming/.
+    func drop(bytes name: [UInt8], _ text: String) throws {
+        let tmpPath = "\(spool.tmp)/raw-\(UInt32.random(in: 0...UInt32.max)).json"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: tmpPath))
+        let target = (Array("\(spool.incoming)/".utf8) + name + [0]).map { CChar(bitPattern: $0) }
+        guard rename(tmpPath, target) == 0 else { throw SpoolError("rename", tmpPath) }
+    }
 }
