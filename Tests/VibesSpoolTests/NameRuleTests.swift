@@ -81,3 +81,43 @@ import Testing
         #expect(error.map { SpoolError.isDiskFull($0) } == true)
     }
 }
+
+/// The probes a worker paused by a full disk can use.
+@Suite struct SpoolSpaceTests {
+    @Test func freeSpaceAndAProbeWriteOnAWritableSpool() throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        let space = try t.spool.freeSpace()
+        #expect(space.bytes > 0)
+        try t.spool.probeWrite()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: t.spool.active).isEmpty, "the probe file is gone")
+    }
+
+    @Test func aProbeThatCannotWriteThrowsTheSpoolError() throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        #expect(rmdir(t.spool.active) == 0)
+        #expect(throws: SpoolError.self) { try t.spool.probeWrite() }
+        #expect(throws: SpoolError.self) { try t.spool.freeSpace() }
+    }
+}
+
+extension SpoolSpaceTests {
+    @Test(.enabled(if: SmallFileSystem.canMount, "mounting a tmpfs needs root (CAP_SYS_ADMIN)"))
+    func onAFullFileSystemTheProbeFailsAsDiskFullAndPassesOnceThereIsRoom() throws {
+        try SmallFileSystem.with(size: 256 << 10) { mount in
+            let spool = SpoolDirectory("\(mount)/spool")
+            try spool.createLayout()
+            try spool.probeWrite()
+            try SmallFileSystem.fill(spool.active)
+            #expect(try spool.freeSpace().bytes < 4096)
+            let error = #expect(throws: SpoolError.self) { try spool.probeWrite() }
+            #expect(error?.isDiskFull == true, "\(String(describing: error))")
+            #expect(throws: SpoolError.self, "a request cannot be submitted either") {
+                _ = try spool.submit(["model": "m", "prompt": "x"], preferredID: "full")
+            }
+            #expect(unlink("\(spool.active)/.filler") == 0)
+            try spool.probeWrite()
+        }
+    }
+}

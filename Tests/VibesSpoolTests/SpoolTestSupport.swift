@@ -209,3 +209,30 @@ extension TestSpool {
         guard rename(tmpPath, target) == 0 else { throw SpoolError("rename", tmpPath) }
     }
 }
+
+/// A small tmpfs for tests of a full disk, mounted on a fresh temporary directory. Mounting
+/// needs root (CAP_SYS_ADMIN): tests using it are enabled only where ``canMount``.
+enum SmallFileSystem {
+    /// Whether this process may mount a tmpfs (tried once).
+    static let canMount: Bool = (try? with(size: 64 << 10) { _ in }) != nil
+
+    /// Mounts a tmpfs of `size` bytes, runs `body` with its path, then unmounts and removes it.
+    static func with<T>(size: Int, _ body: (String) throws -> T) throws -> T {
+        var template = Array("/tmp/vibes-spool-small-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SpoolError("mkdtemp", "/tmp") }
+        let path = String(cString: made)
+        defer { rmdir(path) }
+        guard mount("tmpfs", path, "tmpfs", 0, "size=\(size),mode=0755") == 0 else { throw SpoolError("mount tmpfs", path) }
+        defer { umount2(path, Int32(MNT_DETACH)) }
+        return try body(path)
+    }
+
+    /// Fills the file system holding `directory` with one file, until it refuses more.
+    static func fill(_ directory: String) throws {
+        let fd = open("\(directory)/.filler", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw SpoolError("open", directory) }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0, count: 4096)
+        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
+}
