@@ -52,7 +52,13 @@ extension SpoolWorkerTests {
         try await withWorker(t, handler: echoHandler(), logger: capture.logger()) { _, _ in
             try t.drop(bytes: Array("late".utf8) + [0xC3] + Array(".json".utf8), #"{"model":"echo","prompt":"watched"}"#)
             await eventually("both done", timeout: .seconds(10)) { t.doneIDs.count == 2 }
+            // A symlink made in place (seen on IN_CREATE) under such a name: rejected, not followed.
+            let link = (Array("\(t.spool.incoming)/link".utf8) + [0xFF] + Array(".json".utf8) + [0]).map { CChar(bitPattern: $0) }
+            #expect(symlink("/etc/hostname", link) == 0)
+            await eventually("the symlink is moved to failed/", timeout: .seconds(10)) { t.failedIDs == [#"link\xff"#] }
         }
+        let rejected = t.errorEnvelope(#"link\xff"#)?["error"]?["message"]?.stringValue ?? ""
+        #expect(rejected.contains(#"incoming/link\xff.json is a symbolic link"#), "\(rejected)")
         #expect(Set(t.doneIDs) == [#"bad\xff\xfe1"#, #"late\xc3"#])
         #expect(t.read(#"\#(t.spool.done)/bad\xff\xfe1.txt"#) == "reply to scanned")
         #expect(t.read(#"\#(t.spool.done)/late\xc3.txt"#) == "reply to watched")
