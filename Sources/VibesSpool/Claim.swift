@@ -15,7 +15,7 @@ public struct ClaimedJob: Sendable {
     let fd: Int32
     /// The job's name in `active/` (without `.json`): its id.
     var id: String
-    /// The file name it had in `incoming/`.
+    /// The file name it had in `incoming/` (``FileName/escaped``).
     let originalName: String
     /// When it was dropped (the file's modification time).
     let queuedAt: Date
@@ -34,33 +34,37 @@ extension SpoolDirectory {
     }
 
     /// Claims `incoming/name`: opens it without following links, locks it, and renames it into
-    /// `active/` without replacing anything.
+    /// `active/` without replacing anything, as `ID.json` (see ``JobID`` for the id).
     ///
     /// The lock is taken *before* the rename, so a request in `active/` is locked from the moment
     /// it appears there, and an unlocked one in `active/` has no live worker.
+    ///
+    /// - Parameter name: the name in `incoming/`, as ``FileName/escaped`` (so any bytes).
     func claim(_ name: String, workerID: String) throws -> ClaimResult {
-        let path = "\(incoming)/\(name)"
+        let file = FileName(escaped: name)
+        let path = RawPath(incoming, file)
         guard let info = try FileSystem.lstatPath(path) else { return .lost }
-        guard FileSystem.isRegular(info) else { return try reject(name, kind: FileSystem.kind(info), workerID: workerID) }
+        guard FileSystem.isRegular(info) else { return try reject(file, kind: FileSystem.kind(info), workerID: workerID) }
         let fd: Int32
         do {
             guard let opened = try FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) else { return .lost }
             fd = opened
         } catch let error as SpoolError where error.errno == ELOOP {
             // Replaced by a symlink since the lstat.
-            return try reject(name, kind: "a symbolic link", workerID: workerID)
+            return try reject(file, kind: "a symbolic link", workerID: workerID)
         }
         var keep = false
         defer { if !keep { close(fd) } }
-        let opened = try FileSystem.fstatFD(fd, path: path)
+        let opened = try FileSystem.fstatFD(fd, path: "\(path)")
         guard FileSystem.isRegular(opened) else { return .lost }
-        guard try FileSystem.tryLock(fd, path: path) else { return .lost }
+        guard try FileSystem.tryLock(fd, path: "\(path)") else { return .lost }
 
-        let stem = Self.stem(of: name)
+        // At most JobID.maxBytes, so `~N` and every derived name still fit NAME_MAX.
+        let stem = JobID.forRequest(named: file)
         var candidate = stem
         var suffix = 1
         while true {
-            switch try move(path, "\(active)/\(candidate).json") {
+            switch try move(path, RawPath("\(active)/\(candidate).json")) {
             case .renamed:
                 break
             case .sourceMissing:
@@ -77,12 +81,13 @@ extension SpoolDirectory {
         guard let moved = try FileSystem.lstatPath("\(active)/\(candidate).json"),
             moved.st_ino == opened.st_ino, moved.st_dev == opened.st_dev
         else {
-            _ = try? move("\(active)/\(candidate).json", path)
+            _ = try? move(RawPath("\(active)/\(candidate).json"), path)
             return .lost
         }
-        let attemptsPath = attemptsFile(incomingName: name)
-        let previous = Self.readCount(attemptsPath)
-        if previous > 0 { try? FileSystem.remove(attemptsPath) }
+        // Only put-backs write attempt counts, and they name requests by their (UTF-8) ids.
+        let attemptsPath = file.isValidUTF8 ? attemptsFile(incomingName: file.description) : nil
+        let previous = attemptsPath.map(Self.readCount) ?? 0
+        if previous > 0, let attemptsPath { try? FileSystem.remove(attemptsPath) }
         keep = true
         return .claimed(
             ClaimedJob(
@@ -92,11 +97,11 @@ extension SpoolDirectory {
     }
 
     /// Moves a symlink, FIFO, device or directory into `failed/` as it is, with an error envelope.
-    private func reject(_ name: String, kind: String, workerID: String) throws -> ClaimResult {
-        let stem = Self.stem(of: name)
+    private func reject(_ name: FileName, kind: String, workerID: String) throws -> ClaimResult {
+        let stem = JobID.forRequest(named: name)
         while true {
             let id = freeID(stem)
-            switch try move("\(incoming)/\(name)", "\(failed)/\(id).json") {
+            switch try move(RawPath(incoming, name), RawPath("\(failed)/\(id).json")) {
             case .sourceMissing: return .lost
             case .targetExists: continue
             case .renamed:
@@ -110,7 +115,9 @@ extension SpoolDirectory {
         }
     }
 
-    /// Renames an active job to its final id (the request's `id`, made unique).
+    /// Renames an active job to its final id (the request's `id`, made unique with `~N`).
+    /// `wanted` is a valid `id` (at most 128 bytes) or the job's own id (at most
+    /// ``JobID/maxBytes``), so the suffixed names fit too.
     func rename(_ job: inout ClaimedJob, to wanted: String) throws {
         var target = wanted
         var suffix = 1
@@ -132,21 +139,28 @@ extension SpoolDirectory {
     }
 
     /// Puts an active job back into `incoming/`, keeping its attempt count, and releases it.
+    ///
+    /// The job is released (its descriptor closed) on every path, also when this throws: then
+    /// the request is either back in `incoming/` or unlocked in `active/`, where the next rescan
+    /// recovers it. Never a claim held by a live worker for ever.
     /// Returns its name in `incoming/` (`nil`: it was gone).
     @discardableResult
     func putBack(_ job: ClaimedJob, attempts: Int) throws -> String? {
-        try FileSystem.remove("\(active)/\(job.id).partial")
+        defer { close(job.fd) }
+        // Best effort, like the attempt count below: a full disk or a failing file system must
+        // not keep the request from going back. A stale partial is emptied by the next attempt.
+        try? FileSystem.remove("\(active)/\(job.id).partial")
         var name = "\(job.id).json"
         var suffix = 1
         while true {
             let side = attemptsFile(incomingName: name)
-            if attempts > 0 { try FileSystem.writeFile(side, "\(attempts)\n") }
+            // Lost only when it cannot be written (disk full): the job then starts counting afresh.
+            if attempts > 0 { try? FileSystem.writeFile(side, "\(attempts)\n") }
             switch try move("\(active)/\(job.id).json", "\(incoming)/\(name)") {
             case .renamed:
-                try FileSystem.remove(attemptsFile(activeID: job.id))
+                try? FileSystem.remove(attemptsFile(activeID: job.id))
                 try FileSystem.fsyncDirectory(incoming)
                 try FileSystem.fsyncDirectory(active)
-                close(job.fd)
                 return name
             case .targetExists:
                 try? FileSystem.remove(side)
@@ -154,7 +168,6 @@ extension SpoolDirectory {
                 name = "\(job.id)~\(suffix).json"
             case .sourceMissing:
                 try? FileSystem.remove(side)
-                close(job.fd)
                 return nil
             }
         }
@@ -166,7 +179,9 @@ extension SpoolDirectory {
         var recovered: [String] = []
         var finishedLeftovers = false
         defer { if finishedLeftovers { try? recoverCommits() } }
-        for name in try FileSystem.list(active) where Self.isRequestName(name) {
+        // Names in active/ are ids (UTF-8, see JobID); anything else was not put there by a worker.
+        for file in try FileSystem.listNames(active) where file.isValidUTF8 && Self.isRequestName(file) {
+            let name = file.description
             let path = "\(active)/\(name)"
             guard let fd = try? FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) else { continue }
             guard (try? FileSystem.tryLock(fd, path: path)) == true, FileSystem.exists(path) else {
@@ -174,7 +189,14 @@ extension SpoolDirectory {
                 continue
             }
             let id = Self.stem(of: name)
-            if try FileSystem.sameFile(path, "\(done)/\(name)") || FileSystem.sameFile(path, "\(failed)/\(name)") {
+            let finishedElsewhere: Bool
+            do {
+                finishedElsewhere = try FileSystem.sameFile(path, "\(done)/\(name)") || FileSystem.sameFile(path, "\(failed)/\(name)")
+            } catch {
+                close(fd)
+                throw error
+            }
+            if finishedElsewhere {
                 // A finish cut short between `link` and `unlink` (file systems without
                 // RENAME_NOREPLACE): the request is finished; only its old name is left here.
                 try? FileSystem.remove("\(active)/\(id).partial")
@@ -186,7 +208,10 @@ extension SpoolDirectory {
                 continue
             }
             let started = Self.readCount(attemptsFile(activeID: id))
-            let info = try FileSystem.fstatFD(fd, path: path)
+            guard let info = try? FileSystem.fstatFD(fd, path: path) else {
+                close(fd)
+                continue
+            }
             let job = ClaimedJob(
                 fd: fd, id: id, originalName: name, queuedAt: Date(timeIntervalSince1970: FileSystem.seconds(info.st_mtim)),
                 size: Int64(info.st_size), previousAttempts: 0)
@@ -201,7 +226,9 @@ extension SpoolDirectory {
     /// commit record: it is complete and on disk before the first rename of a finish.
     func recoverCommits() throws {
         for (folder, suffix) in [(done, ".result.json.tmp"), (failed, ".error.json.tmp")] {
-            for name in try FileSystem.list(folder) where name.hasPrefix(".") && name.hasSuffix(suffix) {
+            for file in try FileSystem.listNames(folder) where file.isValidUTF8 {
+                let name = file.description
+                guard name.hasPrefix(".") && name.hasSuffix(suffix) else { continue }
                 let id = String(name.dropFirst().dropLast(suffix.count))
                 let tmpPath = "\(folder)/\(name)"
                 let finalPath = "\(folder)/\(id)\(suffix.dropLast(4))"

@@ -5,25 +5,8 @@
 import CVibesSys
 import Glibc
 
-/// A failed system call on a spool path.
-public struct SpoolError: Error, Sendable, CustomStringConvertible {
-    public var operation: String
-    public var path: String
-    public var errno: Int32
-
-    public init(_ operation: String, _ path: String, errno: Int32 = Glibc.errno) {
-        self.operation = operation
-        self.path = path
-        self.errno = errno
-    }
-
-    public var description: String {
-        "\(operation) \(path): \(String(cString: strerror(errno)))"
-    }
-}
-
-/// Thin wrappers over the system calls the spool protocol is made of. Paths are plain strings;
-/// every call retries `EINTR`.
+/// Thin wrappers over the system calls the spool protocol is made of. Paths are plain strings,
+/// or ``RawPath``s where a name may not be UTF-8; every call retries `EINTR`.
 enum FileSystem {
     enum RenameOutcome: Equatable {
         case renamed
@@ -41,51 +24,63 @@ enum FileSystem {
     /// exists and is the very file `from` names, the move is completed (`from` is unlinked)
     /// instead of being refused: a later attempt finishes the interrupted one.
     static func renameNoReplace(_ from: String, _ to: String, byLink: Bool = false) throws -> RenameOutcome {
+        try renameNoReplace(RawPath(from), RawPath(to), byLink: byLink)
+    }
+
+    static func renameNoReplace(_ from: RawPath, _ to: RawPath, byLink: Bool = false) throws -> RenameOutcome {
         var outcome = byLink ? try linkAndUnlink(from, to) : try renameat2NoReplace(from, to)
         if outcome == .targetExists, try sameFile(from, to) {
-            if unlink(from) != 0 && errno != ENOENT { throw SpoolError("unlink", from) }
+            if unlink(from.cString) != 0 && errno != ENOENT { throw SpoolError("unlink", "\(from)") }
             outcome = .renamed
         }
         return outcome
     }
 
-    private static func renameat2NoReplace(_ from: String, _ to: String) throws -> RenameOutcome {
+    private static func renameat2NoReplace(_ from: RawPath, _ to: RawPath) throws -> RenameOutcome {
         while true {
-            if vibes_renameat2(AT_FDCWD, from, AT_FDCWD, to, VIBES_RENAME_NOREPLACE) == 0 { return .renamed }
+            if vibes_renameat2(AT_FDCWD, from.cString, AT_FDCWD, to.cString, VIBES_RENAME_NOREPLACE) == 0 { return .renamed }
             switch errno {
             case EINTR: continue
             case ENOENT: return .sourceMissing
             case EEXIST: return .targetExists
             case EINVAL, ENOSYS, EOPNOTSUPP: return try linkAndUnlink(from, to)
-            default: throw SpoolError("rename to \(to)", from)
+            default: throw SpoolError("rename to \(to)", "\(from)")
             }
         }
     }
 
-    private static func linkAndUnlink(_ from: String, _ to: String) throws -> RenameOutcome {
-        if link(from, to) != 0 {
+    private static func linkAndUnlink(_ from: RawPath, _ to: RawPath) throws -> RenameOutcome {
+        if link(from.cString, to.cString) != 0 {
             switch errno {
             case ENOENT: return .sourceMissing
             case EEXIST: return .targetExists
-            default: throw SpoolError("link to \(to)", from)
+            default: throw SpoolError("link to \(to)", "\(from)")
             }
         }
-        if unlink(from) != 0 && errno != ENOENT { throw SpoolError("unlink", from) }
+        if unlink(from.cString) != 0 && errno != ENOENT { throw SpoolError("unlink", "\(from)") }
         return .renamed
     }
 
     /// Whether both paths exist and name the same file (not following symlinks).
     static func sameFile(_ a: String, _ b: String) throws -> Bool {
+        try sameFile(RawPath(a), RawPath(b))
+    }
+
+    static func sameFile(_ a: RawPath, _ b: RawPath) throws -> Bool {
         guard let x = try lstatPath(a), let y = try lstatPath(b) else { return false }
         return x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     /// `lstat`: never follows a symlink. `nil` if the path does not exist.
     static func lstatPath(_ path: String) throws -> stat? {
+        try lstatPath(RawPath(path))
+    }
+
+    static func lstatPath(_ path: RawPath) throws -> stat? {
         var info = stat()
-        if lstat(path, &info) == 0 { return info }
+        if lstat(path.cString, &info) == 0 { return info }
         if errno == ENOENT { return nil }
-        throw SpoolError("lstat", path)
+        throw SpoolError("lstat", "\(path)")
     }
 
     static func exists(_ path: String) -> Bool {
@@ -117,12 +112,16 @@ enum FileSystem {
 
     /// Opens `path` with `flags` (always `O_CLOEXEC`). Returns `nil` for `ENOENT`.
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o666) throws -> Int32? {
+        try open(RawPath(path), flags, mode: mode)
+    }
+
+    static func open(_ path: RawPath, _ flags: Int32, mode: mode_t = 0o666) throws -> Int32? {
         while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            let fd = Glibc.open(path.cString, flags | O_CLOEXEC, mode)
             if fd >= 0 { return fd }
             if errno == EINTR { continue }
             if errno == ENOENT { return nil }
-            throw SpoolError("open", path)
+            throw SpoolError("open", "\(path)")
         }
     }
 
@@ -223,7 +222,11 @@ enum FileSystem {
 
     /// Removes a file; a missing file is fine.
     static func remove(_ path: String) throws {
-        if unlink(path) != 0 && errno != ENOENT { throw SpoolError("unlink", path) }
+        try remove(RawPath(path))
+    }
+
+    static func remove(_ path: RawPath) throws {
+        if unlink(path.cString) != 0 && errno != ENOENT { throw SpoolError("unlink", "\(path)") }
     }
 
     /// Creates a directory (and missing parents); an existing one is fine.
@@ -249,16 +252,21 @@ enum FileSystem {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    /// The names in a directory (without `.` and `..`).
+    /// The names in a directory (without `.` and `..`), for people: see ``FileName/description``.
     static func list(_ path: String) throws -> [String] {
+        try listNames(path).map(\.description)
+    }
+
+    /// The names in a directory (without `.` and `..`), as bytes.
+    static func listNames(_ path: String) throws -> [FileName] {
         guard let dir = opendir(path) else { throw SpoolError("opendir", path) }
         defer { closedir(dir) }
-        var names: [String] = []
+        var names: [FileName] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if bytes != [UInt8(ascii: ".")] && bytes != [UInt8(ascii: "."), UInt8(ascii: ".")] {
+                names.append(FileName(bytes: bytes))
             }
-            if name != "." && name != ".." { names.append(name) }
         }
         return names
     }

@@ -49,8 +49,10 @@ extension SpoolDirectory {
             try writer.raw(",\"attempts\":\(attempts),")
             try writer.finish(workerID: workerID, metadata: metadata)
         }
-        try moveIn(partialPath, "\(done)/\(id).txt")
-        try moveIn("\(active)/\(id).json", "\(done)/\(id).json")
+        try undoingOnError(tmpPath, moved: [(partialPath, "\(done)/\(id).txt")]) {
+            try moveIn(partialPath, "\(done)/\(id).txt")
+            try moveIn("\(active)/\(id).json", "\(done)/\(id).json")
+        }
         try moveIn(tmpPath, "\(done)/\(id).result.json")
         try FileSystem.fsyncDirectory(done)
         try FileSystem.fsyncDirectory(active)
@@ -68,13 +70,16 @@ extension SpoolDirectory {
         try writeErrorEnvelope(
             id: id, model: model, failure: failure, attempts: attempts, partialBytes: partialBytes, workerID: workerID,
             metadata: metadata, commit: false)
-        if partialBytes > 0 {
-            try moveIn(partialPath, "\(failed)/\(id).partial")
-        } else {
-            try FileSystem.remove(partialPath)
+        let tmpPath = "\(failed)/.\(id).error.json.tmp"
+        try undoingOnError(tmpPath, moved: [(partialPath, "\(failed)/\(id).partial")]) {
+            if partialBytes > 0 {
+                try moveIn(partialPath, "\(failed)/\(id).partial")
+            } else {
+                try FileSystem.remove(partialPath)
+            }
+            try moveIn("\(active)/\(id).json", "\(failed)/\(id).json")
         }
-        try moveIn("\(active)/\(id).json", "\(failed)/\(id).json")
-        try moveIn("\(failed)/.\(id).error.json.tmp", "\(failed)/\(id).error.json")
+        try moveIn(tmpPath, "\(failed)/\(id).error.json")
         try FileSystem.fsyncDirectory(failed)
         try FileSystem.fsyncDirectory(active)
         try? FileSystem.remove(attemptsFile(activeID: id))
@@ -102,6 +107,19 @@ extension SpoolDirectory {
             try writer.finish(workerID: workerID, metadata: metadata)
         }
         if commit { try moveIn(tmpPath, "\(failed)/\(id).error.json") }
+    }
+
+    /// Runs the moves of a finish up to the request's own; if one fails, the request is still in
+    /// `active/`: moves `moved` back (best effort) and drops the commit record `tmpPath`, so that
+    /// the job can be put back and run again without its leftovers in the way.
+    private func undoingOnError(_ tmpPath: String, moved: [(from: String, to: String)], _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch {
+            for (from, to) in moved where FileSystem.exists(to) && !FileSystem.exists(from) { _ = try? move(to, from) }
+            try? FileSystem.remove(tmpPath)
+            throw error
+        }
     }
 
     /// A rename that must not replace anything; a taken name here is a bug or outside meddling.

@@ -7,11 +7,15 @@ import Glibc
 import Synchronization
 
 /// Watches one directory with libinotifytools on a dedicated thread (never on the Swift
-/// concurrency pool) and reports names as they are renamed in or closed after writing.
+/// concurrency pool) and reports names as they are renamed in or closed after writing, and
+/// entries that are complete when created: a hard link to a written file (`st_nlink > 1`, as
+/// Maildir delivers with `link(2)`), a symlink, FIFO, device or directory. A regular file
+/// created in place is reported when it is closed after writing.
 ///
 /// libinotifytools keeps global state and is not thread-safe: one watcher per process.
 final class InotifyWatcher: Sendable {
     enum Event: Sendable {
+        /// A name in the directory, as ``FileName/escaped`` (any bytes).
         case file(String)
         /// The kernel queue overflowed (`IN_Q_OVERFLOW`, `wd == -1`): events were lost, rescan.
         case overflow
@@ -42,7 +46,7 @@ final class InotifyWatcher: Sendable {
             Self.inUse.withLock { $0 = false }
             throw Error(description: "inotify: cannot initialize (\(String(cString: strerror(inotifytools_error()))))")
         }
-        guard inotifytools_watch_file(directory, Int32(IN_MOVED_TO | IN_CLOSE_WRITE)) != 0 else {
+        guard inotifytools_watch_file(directory, Int32(IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE)) != 0 else {
             let reason = String(cString: strerror(inotifytools_error()))
             inotifytools_cleanup()
             Self.inUse.withLock { $0 = false }
@@ -61,9 +65,12 @@ final class InotifyWatcher: Sendable {
                 continue
             }
             guard event.pointee.len > 0 else { continue }
-            // The event lives in the library's static buffer: copy the name out now.
-            let name = String(cString: vibes_inotify_event_name(event))
-            if !name.isEmpty { onEvent(.file(name)) }
+            // The event lives in the library's static buffer: copy the name out now, as bytes.
+            guard let cName = vibes_inotify_event_name(event) else { continue }
+            let name = FileName(bytes: Array(UnsafeRawBufferPointer(start: cName, count: strlen(cName))))
+            guard !name.bytes.isEmpty else { continue }
+            if event.pointee.mask & UInt32(IN_CREATE) != 0 && !Self.isCompleteWhenCreated(directory: directory, name) { continue }
+            onEvent(.file(name.escaped))
         }
         inotifytools_cleanup()
         Self.inUse.withLock { $0 = false }
@@ -72,6 +79,14 @@ final class InotifyWatcher: Sendable {
             return state
         }
         continuation?.resume()
+    }
+
+    /// Whether an entry just created in the directory is complete: anything but a regular file
+    /// with a single link, which is being written and is reported when closed. Request names
+    /// only: the rest is ignored by the worker anyway.
+    static func isCompleteWhenCreated(directory: String, _ name: FileName) -> Bool {
+        guard SpoolDirectory.isRequestName(name), let info = try? FileSystem.lstatPath(RawPath(directory, name)) else { return false }
+        return !FileSystem.isRegular(info) || info.st_nlink > 1
     }
 
     /// Runs `body` on a new detached POSIX thread (Foundation's `Thread` is not in FoundationEssentials).

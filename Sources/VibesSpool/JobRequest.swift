@@ -50,6 +50,9 @@ public struct JobRequest: Sendable {
     /// Parses a request file's bytes.
     /// - Throws: ``InvalidRequest`` naming the field, what was expected and what was found.
     public static func parse(_ bytes: [UInt8]) throws -> JobRequest {
+        if let failure = StrictJSON.firstError(in: bytes) {
+            throw InvalidRequest(field: nil, "the file is not valid JSON (\(failure))")
+        }
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
@@ -65,7 +68,9 @@ public struct JobRequest: Sendable {
     /// What an invalid request still tells, for its error envelope: a valid `id`, the `model`
     /// if it is a string, and `metadata`. All `nil` when the file is not a JSON object.
     public static func salvage(_ bytes: [UInt8]) -> (id: String?, model: String?, metadata: JSONValue?) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), case .object(let object) = value else {
+        guard StrictJSON.firstError(in: bytes) == nil,
+            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), case .object(let object) = value
+        else {
             return (nil, nil, nil)
         }
         let id = object["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil }

@@ -129,9 +129,14 @@ extension SpoolDirectory {
         var requeued: [String] = []
         for id in ids {
             let request = "\(failed)/\(id).json"
-            guard FileSystem.exists("\(failed)/\(id).error.json"), FileSystem.exists(request) else {
+            // The envelope may be gone already: a requeue cut short after removing it.
+            guard FileSystem.exists(request) else {
                 throw RequeueError(message: "no failed job '\(id)' in \(failed)")
             }
+            // Envelope and partial leave first: when the request reappears in incoming/, a worker
+            // may claim it at once, and must find its id free (not take `ID~2`).
+            try FileSystem.remove("\(failed)/\(id).error.json")
+            try FileSystem.remove("\(failed)/\(id).partial")
             var name = "\(id).json"
             var suffix = 1
             while true {
@@ -142,8 +147,6 @@ extension SpoolDirectory {
                 suffix += 1
                 name = "\(id)~\(suffix).json"
             }
-            try FileSystem.remove("\(failed)/\(id).error.json")
-            try FileSystem.remove("\(failed)/\(id).partial")
             requeued.append(id)
         }
         try FileSystem.fsyncDirectory(incoming)

@@ -28,6 +28,10 @@ public struct SpoolDirectory: Sendable {
         try FileSystem.renameNoReplace(from, to, byLink: renamesByLink)
     }
 
+    func move(_ from: RawPath, _ to: RawPath) throws -> FileSystem.RenameOutcome {
+        try FileSystem.renameNoReplace(from, to, byLink: renamesByLink)
+    }
+
     public var tmp: String { root + "/tmp" }
     public var incoming: String { root + "/incoming" }
     public var active: String { root + "/active" }
@@ -44,19 +48,25 @@ public struct SpoolDirectory: Sendable {
         for folder in folders + [workers] { try FileSystem.makeDirectory(folder, mode: 0o775) }
     }
 
-    /// Whether a name in `incoming/` is a request to claim.
+    /// Whether a name in `incoming/` is a request to claim (plain or ``FileName/escaped``).
     public static func isRequestName(_ name: String) -> Bool {
         name.hasSuffix(".json") && !name.hasPrefix(".") && name.utf8.count > 5
     }
 
+    public static func isRequestName(_ name: FileName) -> Bool {
+        let bytes = name.bytes
+        return bytes.count > 5 && bytes.first != UInt8(ascii: ".") && bytes.suffix(5).elementsEqual(".json".utf8)
+    }
+
     static func stem(of name: String) -> String { String(name.dropLast(5)) }
 
-    /// The request files in `incoming/`, oldest first (by modification time).
+    /// The request files in `incoming/`, oldest first (by modification time), as
+    /// ``FileName/escaped`` names: every name, UTF-8 or not, once.
     public func queuedRequests() throws -> [String] {
         var entries: [(name: String, mtime: Double)] = []
-        for name in try FileSystem.list(incoming) where Self.isRequestName(name) {
-            guard let info = try? FileSystem.lstatPath(incoming + "/" + name) else { continue }
-            entries.append((name, FileSystem.seconds(info.st_mtim)))
+        for name in try FileSystem.listNames(incoming) where Self.isRequestName(name) {
+            guard let info = try? FileSystem.lstatPath(RawPath(incoming, name)) else { continue }
+            entries.append((name.escaped, FileSystem.seconds(info.st_mtim)))
         }
         return entries.sorted { $0.mtime != $1.mtime ? $0.mtime < $1.mtime : $0.name < $1.name }.map(\.name)
     }
@@ -66,10 +76,12 @@ public struct SpoolDirectory: Sendable {
         !FileSystem.exists("\(active)/\(id).json") && isFreeOutsideActive(id)
     }
 
-    /// Whether no finished job (in `done/` or `failed/`) has the id `id`.
+    /// Whether no finished job (in `done/` or `failed/`) has the id `id`, nor any leftover of
+    /// one (its text or partial) is in the way.
     func isFreeOutsideActive(_ id: String) -> Bool {
         !FileSystem.exists("\(done)/\(id).json") && !FileSystem.exists("\(done)/\(id).result.json")
             && !FileSystem.exists("\(failed)/\(id).json") && !FileSystem.exists("\(failed)/\(id).error.json")
+            && !FileSystem.exists("\(done)/\(id).txt") && !FileSystem.exists("\(failed)/\(id).partial")
     }
 
     /// `id`, or `id~2`, `id~3`, … whichever is free first.

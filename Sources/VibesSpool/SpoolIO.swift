@@ -91,18 +91,11 @@ struct SpoolIO: Sendable {
         }
     }
 
-    /// Puts a claimed job back into `incoming/` and releases it; the name it got there. Whatever
-    /// happens, the claim is released (a rescan then finds it in `active/`): never held forever.
+    /// Puts a claimed job back into `incoming/` and releases it (also when this throws: a rescan
+    /// then finds it in `active/`); the name it got there.
     func putBack(_ job: ClaimedJob, attempts: Int) async throws -> String? {
         let spool = self.spool
-        return try await run {
-            do {
-                return try spool.putBack(job, attempts: attempts)
-            } catch {
-                close(job.fd)
-                throw error
-            }
-        }
+        return try await run { try spool.putBack(job, attempts: attempts) }
     }
 
     /// Drops an attempt's partial reply (it took the room a full disk needs back).
@@ -111,16 +104,10 @@ struct SpoolIO: Sendable {
         _ = try? await run { try FileSystem.remove(path) }
     }
 
-    /// Whether the spool's file system has room again: a small file written, fsynced, removed.
+    /// Whether the spool's file system has room again (``SpoolDirectory/probeWrite(bytes:)``).
     func hasRoom() async -> Bool {
-        let path = "\(spool.tmp)/.vibes-spool-disk-probe-\(getpid())"
-        return (try? await run {
-            defer { try? FileSystem.remove(path) }
-            try FileSystem.createDurably(path, replacingStale: true) { fd in
-                try FileSystem.writeAll(fd, [UInt8](repeating: 0x20, count: 64 << 10), path: path)
-            }
-            return true
-        }) ?? false
+        let spool = self.spool
+        return (try? await run { try spool.probeWrite() }) != nil
     }
 }
 
@@ -129,14 +116,14 @@ extension SpoolDirectory {
     /// options; a file that is not a valid request gets no model (it fails at its claim).
     /// `nil` when it is gone.
     func peek(_ name: String) -> QueuedRequest? {
-        let path = "\(incoming)/\(name)"
+        let path = RawPath(incoming, FileName(escaped: name))
         guard let info = try? FileSystem.lstatPath(path) else { return nil }
         let queuedAt = FileSystem.seconds(info.st_mtim)
         guard FileSystem.isRegular(info), Int(info.st_size) <= 16 << 20,
             let fd = try? FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         else { return QueuedRequest(name: name, model: nil, queuedAt: queuedAt) }
         defer { close(fd) }
-        guard let bytes = try? FileSystem.readAll(fd, limit: 16 << 20, path: path), let request = try? JobRequest.parse(bytes) else {
+        guard let bytes = try? FileSystem.readAll(fd, limit: 16 << 20, path: "\(path)"), let request = try? JobRequest.parse(bytes) else {
             return QueuedRequest(name: name, model: nil, queuedAt: queuedAt)
         }
         return QueuedRequest(

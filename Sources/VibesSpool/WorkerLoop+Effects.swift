@@ -204,8 +204,3 @@ extension AttemptFailure {
             deadline: deadline)
     }
 }
-
-extension SpoolError {
-    /// No room on the spool's file system (ENOSPC, EDQUOT).
-    var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
-}

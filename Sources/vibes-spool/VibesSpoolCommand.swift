@@ -76,9 +76,11 @@ func readStandardInput() -> [UInt8] {
     }
 }
 
+/// Logs to stderr, one line per event: names, ids, models and messages are escaped (see
+/// `LogEscaping`), so a newline in a file name cannot split or forge a line.
 func makeLogger() -> Logger {
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
+        var handler = EscapingLogHandler(StreamLogHandler.standardError(label: label))
         let level = ProcessInfo.processInfo.environment["VIBES_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
         handler.logLevel = level ?? .info
         return handler

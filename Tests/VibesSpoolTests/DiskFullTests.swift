@@ -26,7 +26,7 @@ extension SpoolWorkerTests {
         return path
     }
 
-    @Test(.enabled(if: TestSpool.canMountTmpfs, "needs to mount a tmpfs (root)"), arguments: [("mid-stream", 160 << 10, 80 << 10), ("at the commit", 40 << 10, 64 << 10)])
+    @Test(.enabled(if: SmallFileSystem.canMount, "needs to mount a tmpfs (root)"), arguments: [("mid-stream", 160 << 10, 80 << 10), ("at the commit", 40 << 10, 64 << 10)])
     func aFullDiskPausesThenResumes(when: String, replyBytes: Int, free: Int) async throws {
         let t = try TestSpool(tmpfsBytes: 1 << 20)
         defer { t.cleanUp() }
