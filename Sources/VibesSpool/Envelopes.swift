@@ -127,8 +127,12 @@ struct EnvelopeWriter {
 
     /// The fields every envelope ends with, `"worker"` and `"metadata"`; closes the object and
     /// writes out what is buffered.
-    mutating func finish(workerID: String, metadata: JSONValue?) throws {
-        try raw("\"worker\":")
+    /// The tail of every envelope: the Ollama of the last attempt (`null` if none ran it), the
+    /// worker, the metadata.
+    mutating func finish(workerID: String, host: String?, metadata: JSONValue?) throws {
+        try raw("\"host\":")
+        try value(host)
+        try raw(",\"worker\":")
         try value(workerID)
         try raw(",\"metadata\":")
         try value(metadata ?? .null)

@@ -26,7 +26,8 @@ extension SpoolDirectory {
     /// commit record), then text, request and envelope renamed in, then the folders fsynced.
     /// A reader that sees `ID.result.json` sees a complete job.
     func finishDone(
-        _ job: ClaimedJob, partialFD: Int32, reply: ReplySummary, attempts: Int, workerID: String, metadata: JSONValue?
+        _ job: ClaimedJob, partialFD: Int32, reply: ReplySummary, attempts: Int, workerID: String, host: String? = nil,
+        metadata: JSONValue?
     ) throws {
         let id = job.id
         let partialPath = "\(active)/\(id).partial"
@@ -47,7 +48,7 @@ extension SpoolDirectory {
             try writer.raw(",\"usage\":{\"prompt_tokens\":\(jsonNumber(reply.usage?.promptTokens)),\"completion_tokens\":\(jsonNumber(reply.usage?.completionTokens))}")
             try writer.raw(",\"timing\":\(timing(job: job, reply: reply))")
             try writer.raw(",\"attempts\":\(attempts),")
-            try writer.finish(workerID: workerID, metadata: metadata)
+            try writer.finish(workerID: workerID, host: host, metadata: metadata)
         }
         try undoingOnError(tmpPath, moved: [(partialPath, "\(done)/\(id).txt")]) {
             try moveIn(partialPath, "\(done)/\(id).txt")
@@ -63,13 +64,13 @@ extension SpoolDirectory {
     /// byte for byte, then the error envelope.
     func finishFailed(
         _ job: ClaimedJob, partialBytes: Int, failure: JobFailure, model: String?, attempts: Int, workerID: String,
-        metadata: JSONValue?
+        host: String? = nil, metadata: JSONValue?
     ) throws {
         let id = job.id
         let partialPath = "\(active)/\(id).partial"
         try writeErrorEnvelope(
             id: id, model: model, failure: failure, attempts: attempts, partialBytes: partialBytes, workerID: workerID,
-            metadata: metadata, commit: false)
+            host: host, metadata: metadata, commit: false)
         let tmpPath = "\(failed)/.\(id).error.json.tmp"
         try undoingOnError(tmpPath, moved: [(partialPath, "\(failed)/\(id).partial")]) {
             if partialBytes > 0 {
@@ -88,7 +89,7 @@ extension SpoolDirectory {
     /// Writes `failed/.ID.error.json.tmp` and fsyncs it; with `commit`, renames it into place.
     func writeErrorEnvelope(
         id: String, model: String?, failure: JobFailure, attempts: Int, partialBytes: Int, workerID: String,
-        metadata: JSONValue?, commit: Bool = true
+        host: String? = nil, metadata: JSONValue?, commit: Bool = true
     ) throws {
         let tmpPath = "\(failed)/.\(id).error.json.tmp"
         // Written field by field so the keys keep the contract's order.
@@ -104,7 +105,7 @@ extension SpoolDirectory {
             try writer.raw(",\"detail\":")
             try writer.value(failure.detail)
             try writer.raw("},\"attempts\":\(attempts),\"partial_bytes\":\(partialBytes),")
-            try writer.finish(workerID: workerID, metadata: metadata)
+            try writer.finish(workerID: workerID, host: host, metadata: metadata)
         }
         if commit { try moveIn(tmpPath, "\(failed)/\(id).error.json") }
     }

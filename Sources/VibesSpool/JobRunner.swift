@@ -162,17 +162,17 @@ struct JobRunner: Sendable {
     func commitFailed(_ context: JobContext, _ failure: JobFailure) async -> JobOutcome? {
         await fail(
             context.job, failure, model: context.request.chat.model, attempts: max(context.attempts, 1),
-            partialBytes: context.partialBytes, metadata: context.request.metadata, holdWhenDiskFull: true)
+            partialBytes: context.partialBytes, metadata: context.request.metadata, host: context.host, holdWhenDiskFull: true)
     }
 
     private func fail(
         _ job: ClaimedJob, _ failure: JobFailure, model: String?, attempts: Int, partialBytes: Int, metadata: JSONValue?,
-        holdWhenDiskFull: Bool = false
+        host: String? = nil, holdWhenDiskFull: Bool = false
     ) async -> JobOutcome? {
         do {
             try await io.finishFailed(
                 job, failure: failure, model: model, attempts: attempts, partialBytes: partialBytes,
-                workerID: configuration.workerID, metadata: metadata)
+                workerID: configuration.workerID, host: host, metadata: metadata)
         } catch {
             if holdWhenDiskFull { return await cannotCommit(job, attempts: attempts, error) }
             logger.error("cannot commit the failure, the job goes back to incoming/: \(error)", metadata: ["job": "\(job.id)"])

@@ -80,14 +80,19 @@ struct SpoolIO: Sendable {
         try await run {
             try spool.finishDone(
                 context.job, partialFD: partialFD, reply: reply, attempts: context.attempts, workerID: workerID,
-                metadata: context.request.metadata)
+                host: context.host, metadata: context.request.metadata)
         }
     }
 
-    func finishFailed(_ job: ClaimedJob, failure: JobFailure, model: String?, attempts: Int, partialBytes: Int, workerID: String, metadata: JSONValue?) async throws {
+    func finishFailed(
+        _ job: ClaimedJob, failure: JobFailure, model: String?, attempts: Int, partialBytes: Int, workerID: String, host: String?,
+        metadata: JSONValue?
+    ) async throws {
         let spool = self.spool
         try await run {
-            try spool.finishFailed(job, partialBytes: partialBytes, failure: failure, model: model, attempts: attempts, workerID: workerID, metadata: metadata)
+            try spool.finishFailed(
+                job, partialBytes: partialBytes, failure: failure, model: model, attempts: attempts, workerID: workerID, host: host,
+                metadata: metadata)
         }
     }
 

@@ -20,8 +20,11 @@ extension SpoolWorkerTests {
         let b = FakeHost(name: "b", models: ["m2"])
         try t.dropRequest("one", model: "m1", prompt: "x")
         try t.dropRequest("two", model: "m2:latest", prompt: "y")
-        let summary = try await withHosts(t, [a.handler, b.handler], configure: { $0.once = true })
+        var urls: [String] = []
+        let summary = try await withHosts(t, [a.handler, b.handler], configure: { $0.once = true }) { fakes in urls = fakes.map(\.baseURL) }
         #expect(summary.done == 2)
+        #expect(t.json("\(t.spool.done)/one.result.json")?["host"]?.stringValue == urls[0], "the envelope names the host")
+        #expect(t.json("\(t.spool.done)/two.result.json")?["host"]?.stringValue == urls[1])
         #expect(t.read("\(t.spool.done)/one.txt") == "reply to x from a")
         #expect(t.read("\(t.spool.done)/two.txt") == "reply to y from b")
         #expect(a.chats.map(\.model) == ["m1:latest"] && b.chats.map(\.model) == ["m2:latest"])
@@ -59,6 +62,7 @@ extension SpoolWorkerTests {
         let message = t.errorEnvelope("j1")?["error"]?["message"]?.stringValue ?? ""
         #expect(message == "Ollama not running at http://127.0.0.1:\(ports[0]), http://127.0.0.1:\(ports[1]). Start it with `ollama serve`.")
         #expect(t.errorEnvelope("j1")?["attempts"] == 2)
+        #expect(t.errorEnvelope("j1")?["host"]?.stringValue?.hasPrefix("http://127.0.0.1:") == true, "the host of the last attempt")
     }
 
     /// Six jobs alternating two models on a host with room for one: model order loads each
