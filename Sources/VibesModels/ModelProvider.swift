@@ -21,4 +21,17 @@ public protocol ModelProvider: Sendable {
     /// consuming task, or dropping the iterator, stops the generation (for Ollama: closes the
     /// connection, the only way to make it stop).
     func chatStream(_ request: ChatRequest) -> ChatStream
+
+    /// Embeds texts: one vector per input, in order.
+    ///
+    /// Providers without embeddings keep the default, which throws
+    /// ``ModelError/serverError(status:message:midStream:)`` with status 501 (not retryable).
+    func embed(_ request: EmbedRequest) async throws -> EmbedResponse
+}
+
+extension ModelProvider {
+    public func embed(_ request: EmbedRequest) async throws -> EmbedResponse {
+        throw ModelError.serverError(
+            status: 501, message: "the \(name) provider does not support embeddings", midStream: false)
+    }
 }
