@@ -183,6 +183,22 @@ import VibesModels
         #expect(!FileManager.default.fileExists(atPath: "\(test.spool.done)/.again.batch.json.tmp"))
     }
 
+    @Test func jobRecoveryLeavesARunningBatchsProgressFileAlone() async throws {
+        let test = try TestSpool()
+        defer { test.cleanUp() }
+        let claim = try test.claimBatch("held", TestSpool.line("a") + "\n" + TestSpool.line("b"))
+        #expect(try test.spool.recoverOrphans().isEmpty, "the reserved progress file is locked from the claim on")
+        let run = try test.open(claim)
+        let line = try #require(try run.nextLines(max: 1).first)
+        try run.record(line, try await runLine(line, provider: StubProvider()), host: nil)
+        for _ in 0..<3 {
+            try run.tick()
+            #expect(try test.spool.recoverOrphans().isEmpty, "each new progress file is locked before it is renamed in")
+        }
+        #expect(test.names(test.spool.incoming).isEmpty)
+        #expect(test.names(test.spool.active).contains("held.batch.json"))
+    }
+
     @Test func aSymlinkDroppedAsABatchIsNeverFollowed() throws {
         let test = try TestSpool()
         defer { test.cleanUp() }

@@ -22,6 +22,9 @@ public struct BatchClaim: Sendable {
     public let queuedAt: Date
     /// Found in `active/` with no live worker: it resumes where it stopped.
     public let resumed: Bool
+    /// Open on `active/ID.batch.json` and holding its lock (-1 if none): job recovery leaves a
+    /// locked `*.json` alone.
+    var progressFD: Int32 = -1
 }
 
 /// The paths of one batch's files in one folder.
@@ -127,13 +130,13 @@ extension SpoolDirectory {
                 from = files.input
                 continue
             }
-            close(progress)
+            _ = try? FileSystem.tryLock(progress, path: files.progress)
             try FileSystem.fsyncDirectory(active)
             try FileSystem.fsyncDirectory(incoming)
             keep = true
             return .claimed(BatchClaim(
                 fd: fd, id: id, originalName: name,
-                queuedAt: Date(timeIntervalSince1970: FileSystem.seconds(opened.st_mtim)), resumed: false))
+                queuedAt: Date(timeIntervalSince1970: FileSystem.seconds(opened.st_mtim)), resumed: false, progressFD: progress))
         }
     }
 
@@ -153,9 +156,14 @@ extension SpoolDirectory {
                 close(fd)
                 continue
             }
+            var progressFD: Int32 = -1
+            let progressPath = BatchFiles(folder: active, id: id).progress
+            if let opened = try? FileSystem.open(progressPath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
+                if (try? FileSystem.tryLock(opened, path: progressPath)) == true { progressFD = opened } else { close(opened) }
+            }
             claims.append(BatchClaim(
                 fd: fd, id: id, originalName: name, queuedAt: Date(timeIntervalSince1970: FileSystem.seconds(info.st_mtim)),
-                resumed: true))
+                resumed: true, progressFD: progressFD))
         }
         return claims
     }
@@ -209,5 +217,6 @@ extension BatchClaim {
     /// Lets the batch go without opening it (its lock is released; it stays where it is).
     public func release() {
         close(fd)
+        if progressFD >= 0 { close(progressFD) }
     }
 }

@@ -50,6 +50,9 @@ public final class BatchRun: Sendable {
         var progress: BatchProgress
         var unsynced = 0
         var lastSync: ContinuousClock.Instant
+        /// Open on the current progress file, holding its `flock`, so that job recovery, which
+        /// takes unlocked `active/*.json` files for orphaned requests, leaves it alone.
+        var progressFD: Int32
         var closed = false
     }
     let state: Mutex<State>
@@ -79,6 +82,7 @@ public final class BatchRun: Sendable {
             Glibc.close(outputFD)
             Glibc.close(errorsFD)
             Glibc.close(claim.fd)
+            Glibc.close(state.progressFD)
         }
     }
 
@@ -91,7 +95,19 @@ public final class BatchRun: Sendable {
         let files = BatchFiles(folder: spool.active, id: claim.id)
         var progress = BatchProgress(id: claim.id, createdAt: claim.queuedAt, workerID: workerID)
         if claim.resumed, let previous = try? FileSystem.readFile(files.progress) { progress.adopt(previous: previous) }
-        try writeProgress(progress, to: files)
+        var progressFD = claim.progressFD
+        func replaceProgress() throws {
+            let fd = try writeProgress(progress, to: files)
+            if progressFD >= 0 { Glibc.close(progressFD) }
+            progressFD = fd
+        }
+        do {
+            try replaceProgress()
+        } catch {
+            if progressFD >= 0 { Glibc.close(progressFD) }
+            throw error
+        }
+        defer { if progressFD >= 0 { Glibc.close(progressFD) } }
 
         let total: Int
         switch try BatchValidator.validate(fd: claim.fd, path: files.input, limits: limits) {
@@ -117,10 +133,11 @@ public final class BatchRun: Sendable {
             progress.promptTokens = done.promptTokens + failed.promptTokens
             progress.completionTokens = done.completionTokens + failed.completionTokens
             progress.inProgressAt = progress.inProgressAt ?? now
-            try writeProgress(progress, to: files)
+            try replaceProgress()
             let state = State(
                 reader: LineReader(fd: claim.fd, path: files.input, maxLineBytes: limits.maxLineBytes),
-                settled: done.customIDs.union(failed.customIDs), progress: progress, lastSync: .now)
+                settled: done.customIDs.union(failed.customIDs), progress: progress, lastSync: .now, progressFD: progressFD)
+            progressFD = -1
             return .running(BatchRun(claim: claim, spool: spool, outputFD: output, errorsFD: errors, sync: sync, state: state))
         } catch {
             Glibc.close(output)
@@ -196,7 +213,7 @@ public final class BatchRun: Sendable {
         try state.withLock { state in
             guard !state.closed else { return }
             if state.unsynced > 0 && ContinuousClock.now - state.lastSync >= sync.interval { try syncFiles(&state) }
-            try Self.writeProgress(state.progress, to: files)
+            try replaceProgress(&state)
         }
     }
 
@@ -222,7 +239,7 @@ public final class BatchRun: Sendable {
             guard !state.closed else { return }
             defer { closeFiles(&state) }
             try syncFiles(&state)
-            try Self.writeProgress(state.progress, to: files)
+            try replaceProgress(&state)
         }
     }
 
@@ -238,31 +255,12 @@ public final class BatchRun: Sendable {
         Glibc.close(outputFD)
         Glibc.close(errorsFD)
         Glibc.close(claim.fd)
+        Glibc.close(state.progressFD)
     }
 
-    /// Replaces `ID.batch.json` atomically (a temporary file renamed over it). Not fsynced: it
-    /// is the running count; the copy in `done/` is the commit record and is fsynced.
-    static func writeProgress(_ progress: BatchProgress, to files: BatchFiles) throws {
-        let tmp = "\(files.folder)/.\(files.id).batch.json.tmp"
-        try FileSystem.writeFile(tmp, progress.json)
-        guard rename(tmp, files.progress) == 0 else { throw SpoolError("rename to \(files.progress)", tmp) }
-    }
-
-    private static func openAppending(_ path: String) throws -> Int32 {
-        guard let fd = try FileSystem.open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW, mode: 0o664) else {
-            throw SpoolError("create", path, errno: ENOENT)
-        }
-        return fd
-    }
-
-    /// Reads what an output or errors file holds and cuts off a torn last line.
-    private static func resume(_ fd: Int32, path: String) throws -> BatchResumeScan {
-        let scan = try BatchResumeScan.scan(fd: fd, path: path)
-        let size = Int64(try FileSystem.fstatFD(fd, path: path).st_size)
-        if scan.validLength < size {
-            guard ftruncate(fd, off_t(scan.validLength)) == 0 else { throw SpoolError("ftruncate", path) }
-            try FileSystem.fsyncFD(fd, path: path)
-        }
-        return scan
+    func replaceProgress(_ state: inout State) throws {
+        let fd = try Self.writeProgress(state.progress, to: files)
+        Glibc.close(state.progressFD)
+        state.progressFD = fd
     }
 }
