@@ -126,7 +126,13 @@ extension SpoolDirectory {
                 return .lost
             }
             // Reserve the progress name; if a job took it meanwhile, move on to the next id.
-            guard let progress = try? FileSystem.open(files.progress, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o664) else {
+            let progress: Int32
+            do {
+                guard let opened = try FileSystem.open(files.progress, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o664) else {
+                    throw SpoolError("create", files.progress, errno: ENOENT)
+                }
+                progress = opened
+            } catch let error as SpoolError where error.errno == EEXIST {
                 from = files.input
                 continue
             }

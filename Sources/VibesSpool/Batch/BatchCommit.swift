@@ -36,9 +36,10 @@ extension BatchRun {
             try spool.moveBatchFile(files.input, target.input)
             try spool.moveBatchFile(files.output, target.output)
             try spool.moveBatchFile(files.errors, target.errors)
+            // The running count goes before the record lands, so none is ever left behind.
+            try FileSystem.remove(files.progress)
             try spool.moveBatchFile(target.commitRecord, target.progress)
             try FileSystem.fsyncDirectory(spool.done)
-            try FileSystem.remove(files.progress)
             try FileSystem.fsyncDirectory(spool.active)
             closeFiles(&state)
             return state.progress
@@ -72,9 +73,9 @@ extension SpoolDirectory {
                 for (source, target) in [(from.output, to.output), (from.errors, to.errors)] where FileSystem.exists(source) {
                     try moveBatchFile(source, target)
                 }
+                try FileSystem.remove(from.progress)
                 if try move(to.commitRecord, to.progress) == .targetExists { try FileSystem.remove(to.commitRecord) }
                 try FileSystem.fsyncDirectory(done)
-                try FileSystem.remove(from.progress)
                 try FileSystem.fsyncDirectory(active)
             } else if let fd = try? FileSystem.open(from.input, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) {
                 defer { close(fd) }
