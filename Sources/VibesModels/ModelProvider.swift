@@ -31,6 +31,12 @@ public protocol ModelProvider: Sendable {
     /// The models loaded in memory now, if the provider can tell (for Ollama: `/api/ps`), as
     /// ``LoadedModel``s.
     func loadedModels() async throws -> [LoadedModel]
+
+    /// Embeds texts: one vector per input, in order.
+    ///
+    /// Providers without embeddings keep the default, which throws
+    /// ``ModelError/serverError(status:message:midStream:)`` with status 501 (not retryable).
+    func embed(_ request: EmbedRequest) async throws -> EmbedResponse
 }
 
 /// A model a provider holds in memory.
@@ -49,4 +55,9 @@ extension ModelProvider {
     public func probe() async throws { _ = try await models() }
     public func installedModels() async throws -> [String] { try await models().map(\.name) }
     public func loadedModels() async throws -> [LoadedModel] { [] }
+
+    public func embed(_ request: EmbedRequest) async throws -> EmbedResponse {
+        throw ModelError.serverError(
+            status: 501, message: "the \(name) provider does not support embeddings", midStream: false)
+    }
 }

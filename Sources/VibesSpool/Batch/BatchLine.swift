@@ -1,0 +1,125 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import VibesModels
+
+/// The endpoints a batch line may name.
+public enum BatchURL: String, Sendable, CaseIterable {
+    case chatCompletions = "/v1/chat/completions"
+    case embeddings = "/v1/embeddings"
+    case ollamaChat = "/api/chat"
+    case ollamaEmbed = "/api/embed"
+
+    /// Whether lines get OpenAI's reply shapes (else Ollama's own).
+    public var isOpenAI: Bool { self == .chatCompletions || self == .embeddings }
+}
+
+/// One request line of a batch file: `{"custom_id", "method": "POST", "url", "body"}`.
+public struct BatchLine: Sendable, Hashable {
+    /// The line's number in the file, from 1.
+    public var number: Int
+    public var customID: String
+    public var url: BatchURL
+    public var body: [String: JSONValue]
+
+    public init(number: Int, customID: String, url: BatchURL, body: [String: JSONValue]) {
+        self.number = number
+        self.customID = customID
+        self.url = url
+        self.body = body
+    }
+
+    /// The model the body names, if any (for scheduling by model before the body is checked).
+    public var model: String? { body["model"]?.stringValue }
+
+    /// Reads one line (without its newline), body included.
+    /// - Throws: ``BatchLineProblem`` saying what is wrong with the line as a batch request
+    ///   (not with its body: that is ``work``'s business).
+    static func parse(_ bytes: [UInt8], number: Int) throws(BatchLineProblem) -> BatchLine {
+        let envelope = try check(bytes)
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), case .object(let body)? = value["body"] else {
+            throw BatchLineProblem("not valid JSON")
+        }
+        return BatchLine(number: number, customID: envelope.customID, url: envelope.url, body: body)
+    }
+
+    /// Checks one line as a batch request without building its body (the fast path of
+    /// validation: the body is only seen to be an object).
+    static func check(_ bytes: [UInt8]) throws(BatchLineProblem) -> (customID: String, url: BatchURL) {
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+            throw BatchLineProblem("a blank line (every line must be a request)")
+        }
+        if let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(bytes)), let customID = envelope.customID,
+            envelope.method == "POST", let url = envelope.url.flatMap(BatchURL.init(rawValue:)), envelope.bodyIsObject
+        {
+            return (customID, url)
+        }
+        throw problem(bytes)
+    }
+
+    /// What is wrong with a line that failed the fast check, read in full.
+    private static func problem(_ bytes: [UInt8]) -> BatchLineProblem {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
+            return BatchLineProblem("not valid JSON")
+        }
+        guard case .object(let object) = value else {
+            return BatchLineProblem("expected a JSON object, found \(value.typeName)")
+        }
+        guard let idValue = object["custom_id"] else {
+            return BatchLineProblem("`custom_id`: required, expected a string, found nothing")
+        }
+        guard case .string = idValue else {
+            return BatchLineProblem("`custom_id`: expected a string, found \(idValue.typeName)")
+        }
+        guard object["method"] == "POST" else {
+            return BatchLineProblem("`method`: expected \"POST\", found \(Self.show(object["method"]))")
+        }
+        guard let urlText = object["url"]?.stringValue, BatchURL(rawValue: urlText) != nil else {
+            let supported = BatchURL.allCases.map(\.rawValue).joined(separator: ", ")
+            return BatchLineProblem("`url`: expected one of \(supported), found \(Self.show(object["url"]))")
+        }
+        return BatchLineProblem("`body`: expected an object, found \(object["body"].map(\.typeName) ?? "nothing")")
+    }
+
+    /// The envelope's fields, without decoding the body's contents.
+    private struct Envelope: Decodable {
+        var customID: String?
+        var method: String?
+        var url: String?
+        var bodyIsObject: Bool
+
+        enum Key: String, CodingKey { case customID = "custom_id", method, url, body }
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            customID = try? container.decode(String.self, forKey: .customID)
+            method = try? container.decode(String.self, forKey: .method)
+            url = try? container.decode(String.self, forKey: .url)
+            bodyIsObject = (try? container.nestedContainer(keyedBy: AnyKey.self, forKey: .body)) != nil
+        }
+    }
+
+    private static func show(_ value: JSONValue?) -> String {
+        guard let value else { return "nothing" }
+        if case .string(let text) = value { return "\"\(text.count > 60 ? String(text.prefix(60)) + "…" : text)\"" }
+        return value.typeName
+    }
+}
+
+/// What is wrong with one line of a batch file.
+struct BatchLineProblem: Error, Equatable {
+    var message: String
+    init(_ message: String) { self.message = message }
+}

@@ -1,0 +1,120 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import VibesModels
+
+/// A batch's state as `ID.batch.json` tells it (OpenAI's batch object, in the contract's terms).
+public struct BatchProgress: Sendable, Hashable {
+    public enum Status: String, Sendable {
+        case validating
+        case inProgress = "in_progress"
+        case completed, failed, cancelled
+    }
+
+    public var id: String
+    public var status: Status
+    public var total: Int
+    public var completed: Int
+    public var failed: Int
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var createdAt: Date
+    public var inProgressAt: Date?
+    public var completedAt: Date?
+    /// Lines settled per Ollama base URL (after a crash: as last written, so it may lag behind
+    /// the counts by the lines of the last second).
+    public var hostCounts: [String: Int]
+    public var workerID: String
+
+    public init(id: String, createdAt: Date, workerID: String) {
+        self.id = id
+        self.status = .validating
+        self.total = 0
+        self.completed = 0
+        self.failed = 0
+        self.promptTokens = 0
+        self.completionTokens = 0
+        self.createdAt = createdAt
+        self.hostCounts = [:]
+        self.workerID = workerID
+    }
+
+    /// The file's text: `{"id", "object": "batch", "status", "request_counts": {"total",
+    /// "completed", "failed"}, "usage": {"prompt_tokens", "completion_tokens"}, "created_at",
+    /// "in_progress_at", "completed_at", "input_file", "output_file", "error_file",
+    /// "host_counts", "worker", "errors": null}`. File names are relative to the folder the file
+    /// is in (`active/` while running, `done/` after).
+    public var json: String {
+        func string(_ text: String) -> String { JSONValue.string(text).compactJSON }
+        func time(_ date: Date?) -> String { date.map { "\"\(RFC3339.format($0))\"" } ?? "null" }
+        let hosts = hostCounts.keys.sorted().map { "\(string($0)):\(hostCounts[$0]!)" }.joined(separator: ",")
+        return "{\"id\":\(string(id)),\"object\":\"batch\",\"status\":\"\(status.rawValue)\","
+            + "\"request_counts\":{\"total\":\(total),\"completed\":\(completed),\"failed\":\(failed)},"
+            + "\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(completionTokens)},"
+            + "\"created_at\":\(time(createdAt)),\"in_progress_at\":\(time(inProgressAt)),\"completed_at\":\(time(completedAt)),"
+            + "\"input_file\":\(string(id + ".jsonl")),\"output_file\":\(string(id + ".output.jsonl")),"
+            + "\"error_file\":\(string(id + ".errors.jsonl")),\"host_counts\":{\(hosts)},"
+            + "\"worker\":\(string(workerID)),\"errors\":null}\n"
+    }
+
+    /// What a previous progress file tells after a crash: its times and host counts.
+    mutating func adopt(previous bytes: [UInt8]) {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { return }
+        if let created = value["created_at"]?.stringValue.flatMap(RFC3339.parse) { createdAt = created }
+        inProgressAt = value["in_progress_at"]?.stringValue.flatMap(RFC3339.parse)
+        for (host, count) in value["host_counts"]?.objectValue ?? [:] {
+            if let count = count.doubleValue { hostCounts[host] = Int(count) }
+        }
+    }
+}
+
+/// What an output or errors file already holds, read when a batch opens (after a crash).
+struct BatchResumeScan {
+    var customIDs: Set<String> = []
+    var lines = 0
+    var promptTokens = 0
+    var completionTokens = 0
+    /// The length of the file's whole, readable lines: anything after it (a line torn by a crash,
+    /// without its newline or not JSON) is cut off.
+    var validLength: Int64 = 0
+
+    private struct Seen: Decodable {
+        struct Response: Decodable {
+            struct Body: Decodable {
+                struct Usage: Decodable {
+                    var prompt_tokens: Int?
+                    var completion_tokens: Int?
+                }
+                var usage: Usage?
+                var prompt_eval_count: Int?
+                var eval_count: Int?
+            }
+            var body: Body?
+        }
+        var custom_id: String
+        var response: Response?
+    }
+
+    /// Reads the file open at `fd` line by line.
+    static func scan(fd: Int32, path: String) throws -> BatchResumeScan {
+        var scan = BatchResumeScan()
+        var reader = LineReader(fd: fd, path: path, maxLineBytes: 1 << 30)
+        let decoder = JSONDecoder()
+        while let line = try reader.next() {
+            guard case .line(_, let bytes, true) = line, let seen = try? decoder.decode(Seen.self, from: Data(bytes)) else { break }
+            scan.customIDs.insert(seen.custom_id)
+            scan.lines += 1
+            let body = seen.response?.body
+            scan.promptTokens += body?.usage?.prompt_tokens ?? body?.prompt_eval_count ?? 0
+            scan.completionTokens += body?.usage?.completion_tokens ?? body?.eval_count ?? 0
+            scan.validLength = Int64(reader.consumedOffset)
+        }
+        return scan
+    }
+}

@@ -1,0 +1,107 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import Glibc
+
+/// The limits a batch file must keep (`--max-batch-lines`, `--max-batch-bytes`).
+public struct BatchLimits: Sendable, Hashable {
+    public var maxLines: Int
+    /// The whole file's size; 200 MB (200 000 000 bytes) by default, as OpenAI's.
+    public var maxBytes: Int64
+    /// One line's size (a request file's limit, `--max-request-bytes`).
+    public var maxLineBytes: Int
+
+    public init(maxLines: Int = 50_000, maxBytes: Int64 = 200_000_000, maxLineBytes: Int = 16 << 20) {
+        self.maxLines = maxLines
+        self.maxBytes = maxBytes
+        self.maxLineBytes = maxLineBytes
+    }
+}
+
+/// Why a batch file fails as a whole. `message` names the lines at fault: the first few, and
+/// how many there are.
+public struct InvalidBatch: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    /// The numbers of the first lines at fault (at most ``BatchValidator/shownProblems``).
+    public var lines: [Int]
+    /// How many lines are at fault in all (0 for a limit or an empty file).
+    public var count: Int
+
+    public var description: String { message }
+}
+
+/// Checks a whole batch file before any line runs, reading it streaming.
+///
+/// Every line must be a JSON object with a string `custom_id` (unique in the file),
+/// `"method": "POST"`, a supported `url` and an object `body`. Blank lines are refused like
+/// any other line that is not a request (OpenAI's validator refuses them too); only the file's
+/// final newline ends the last line without making another, and a last line without a newline
+/// is accepted. An empty file is refused.
+public enum BatchValidator {
+    /// How many faulty lines a message names.
+    public static let shownProblems = 5
+
+    /// Validates the file open at `fd` (from its start, with `pread`: the descriptor's offset is
+    /// untouched).
+    /// - Returns: The number of request lines, or why the file fails.
+    /// - Throws: ``SpoolError`` when the file cannot be read.
+    public static func validate(fd: Int32, path: String, limits: BatchLimits = .init()) throws -> Result<Int, InvalidBatch> {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SpoolError("fstat", path) }
+        if Int64(info.st_size) > limits.maxBytes {
+            return .failure(InvalidBatch(
+                message: "the batch file is \(info.st_size) bytes, over the limit of \(limits.maxBytes) bytes (--max-batch-bytes). Nothing was run.",
+                lines: [], count: 0))
+        }
+        var reader = LineReader(fd: fd, path: path, maxLineBytes: limits.maxLineBytes)
+        var firstLineOf: [String: Int] = [:]
+        var problems: [(line: Int, message: String)] = []
+        var faulty = 0
+        var lines = 0
+        while let line = try reader.next() {
+            lines += 1
+            if lines > limits.maxLines {
+                return .failure(InvalidBatch(
+                    message: "the batch file has more than \(limits.maxLines) lines, the limit (--max-batch-lines). Nothing was run.",
+                    lines: [], count: 0))
+            }
+            let problem: String?
+            switch line {
+            case .tooLong:
+                problem = "over \(limits.maxLineBytes) bytes, the limit for one request"
+            case .line(let number, let bytes, _):
+                do {
+                    let (customID, _) = try BatchLine.check(bytes)
+                    if let first = firstLineOf[customID] {
+                        problem = "`custom_id` \"\(customID)\" repeats line \(first)"
+                    } else {
+                        firstLineOf[customID] = number
+                        problem = nil
+                    }
+                } catch {
+                    problem = error.message
+                }
+            }
+            if let problem {
+                faulty += 1
+                if problems.count < shownProblems { problems.append((lines, problem)) }
+            }
+        }
+        if lines == 0 {
+            return .failure(InvalidBatch(message: "the batch file is empty: expected at least one request line. Nothing was run.", lines: [], count: 0))
+        }
+        guard faulty == 0 else { return .failure(invalid(problems, faulty: faulty, lines: lines)) }
+        return .success(lines)
+    }
+
+    static func invalid(_ problems: [(line: Int, message: String)], faulty: Int, lines: Int) -> InvalidBatch {
+        let shown = problems.map { "line \($0.line): \($0.message)" }.joined(separator: "; ")
+        let more = faulty > problems.count ? "; and \(faulty - problems.count) more" : ""
+        let verb = faulty == 1 ? "is" : "are"
+        let message = "\(faulty) of the batch file's \(lines) lines \(verb) not a valid batch request "
+            + "({\"custom_id\": string, \"method\": \"POST\", \"url\": \(BatchURL.allCases.map(\.rawValue).joined(separator: "|")), \"body\": {…}}): "
+            + shown + more + ". Nothing was run."
+        return InvalidBatch(message: message, lines: problems.map(\.line), count: faulty)
+    }
+}

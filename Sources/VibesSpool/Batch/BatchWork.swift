@@ -1,0 +1,99 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import VibesModels
+
+/// What a batch line asks to run.
+public enum BatchWork: Sendable {
+    case chat(ChatRequest)
+    case embed(EmbedRequest)
+    /// The body breaks the request rules: the line fails alone with `invalid_request`.
+    case invalid(InvalidRequest)
+}
+
+extension BatchLine {
+    /// The line's body read by its `url`'s rules: `/api/chat` as a request file
+    /// (``JobRequest``; `stream` is ignored, lines always run whole), `/api/embed` as Ollama's
+    /// embed body, `/v1/…` translated from OpenAI's shapes (``OpenAIChat``, ``OpenAIEmbeddings``).
+    public var work: BatchWork {
+        do {
+            switch url {
+            case .ollamaChat: return .chat(try JobRequest(object: body).chat)
+            case .chatCompletions: return .chat(try Self.translated { try OpenAIChat.request(from: body) })
+            case .embeddings: return .embed(try Self.translated { try OpenAIEmbeddings.request(from: body) })
+            case .ollamaEmbed: return .embed(try Self.translated { try OllamaEmbedBody.request(from: body) })
+            }
+        } catch let invalid as InvalidRequest {
+            return .invalid(invalid)
+        } catch {
+            return .invalid(InvalidRequest(field: nil, "\(error)"))
+        }
+    }
+
+    private static func translated<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as RequestFieldError {
+            throw InvalidRequest(field: error.field, error.message)
+        }
+    }
+}
+
+/// How one line ended: its reply body for the output file, or its failure for the errors file.
+public enum BatchLineResult: Sendable {
+    /// `body`: OpenAI's `chat.completion` or embedding `list` for `/v1/…` lines, Ollama's own
+    /// non-streamed reply for `/api/…` lines.
+    case succeeded(body: JSONValue, usage: Usage)
+    case failed(JobFailure)
+
+    /// A failure from what an attempt threw: a ``ModelError`` keeps its kind and message (the
+    /// contract's error table); anything else is an `ollama_error` with its description.
+    public static func failure(_ error: any Error) -> BatchLineResult {
+        if let error = error as? ModelError { return .failed(JobFailure(error)) }
+        if let invalid = error as? InvalidRequest { return .failed(JobFailure(invalid)) }
+        return .failed(JobFailure(kind: .ollamaError, message: "\(error)"))
+    }
+}
+
+/// Runs one attempt of one line, not streamed: the body's chat or embedding on `provider`.
+///
+/// Retries, hosts and pauses are the caller's: a ``ModelError`` is thrown as it is (retry it
+/// when ``ModelError/isRetryable``, else record ``BatchLineResult/failure(_:)``), as is
+/// `CancellationError`. A body that breaks the request rules returns `.failed` with
+/// `invalid_request` at once, without a request to the provider.
+public func runLine(_ line: BatchLine, provider: any ModelProvider, now: @Sendable () -> Date = { Date() }) async throws -> BatchLineResult {
+    switch line.work {
+    case .invalid(let invalid):
+        return .failed(JobFailure(invalid))
+    case .chat(let request):
+        let response = try await provider.chat(request)
+        let body = line.url.isOpenAI
+            ? OpenAIChat.completion(response, id: BatchIDs.make("chatcmpl-"), now: now())
+            : response.ollamaJSON(now: now())
+        return .succeeded(body: body, usage: response.usage)
+    case .embed(let request):
+        let response = try await provider.embed(request)
+        let body = line.url.isOpenAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
+        return .succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil))
+    }
+}
+
+/// Random ids in OpenAI's style (`batch_req_…`, `req_…`, `chatcmpl-…`): a prefix and 24 hex digits.
+enum BatchIDs {
+    static func make(_ prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        func padded(_ value: UInt64) -> String {
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }
+        return prefix + (padded(high) + padded(low)).prefix(24)
+    }
+}
