@@ -182,6 +182,8 @@ extension SpoolDirectory {
         // Names in active/ are ids (UTF-8, see JobID); anything else was not put there by a worker.
         for file in try FileSystem.listNames(active) where file.isValidUTF8 && Self.isRequestName(file) {
             let name = file.description
+            // A batch's progress file is the batch's, not a job (see orphanBatches()).
+            if isBatchProgressFile(activeName: name) { continue }
             let path = "\(active)/\(name)"
             guard let fd = try? FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) else { continue }
             guard (try? FileSystem.tryLock(fd, path: path)) == true, FileSystem.exists(path) else {

@@ -21,6 +21,8 @@ public struct RunSettings: Sendable {
     public var retryDelay: Double?
     public var order: JobOrder?
     public var maxWait: Double?
+    public var maxBatchLines: Int?
+    public var maxBatchBytes: Int?
 
     public init() {}
 }
@@ -86,11 +88,14 @@ extension WorkerConfiguration {
         if let retries = settings.retries, retries < 0 { throw ConfigurationError("--retries must be 0 or more") }
         if let bytes = settings.maxRequestBytes, bytes <= 0 { throw ConfigurationError("--max-request-bytes must be positive") }
 
+        if let lines = settings.maxBatchLines, lines <= 0 { throw ConfigurationError("--max-batch-lines must be positive") }
+        if let bytes = settings.maxBatchBytes, bytes <= 0 { throw ConfigurationError("--max-batch-bytes must be positive") }
+
         var ollama = OllamaProvider.Configuration(baseURL: resolved[0])
         ollama.firstByteTimeout = try seconds(settings.firstByteTimeout, "--first-byte-timeout", allowZero: false) ?? WorkerDefaults.firstByteTimeout
         ollama.idleTimeout = try seconds(settings.idleTimeout, "--idle-timeout", allowZero: false) ?? WorkerDefaults.idleTimeout
         let rescan = try seconds(settings.rescanInterval, "--rescan-interval")
-        return WorkerConfiguration(
+        var configuration = WorkerConfiguration(
             spool: SpoolDirectory.resolve(explicit: settings.spool, environment: environment),
             ollama: ollama,
             hosts: resolved.map { HostConfiguration(url: $0, concurrency: perHost[$0] ?? concurrency) },
@@ -104,5 +109,8 @@ extension WorkerConfiguration {
             order: settings.order ?? WorkerDefaults.order,
             maxWait: try seconds(settings.maxWait, "--max-wait") ?? WorkerDefaults.maxWait,
             systemd: environment.filter { ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"].contains($0.key) })
+        configuration.maxBatchLines = settings.maxBatchLines ?? WorkerDefaults.maxBatchLines
+        configuration.maxBatchBytes = settings.maxBatchBytes ?? WorkerDefaults.maxBatchBytes
+        return configuration
     }
 }

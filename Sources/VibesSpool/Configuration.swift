@@ -48,6 +48,9 @@ public struct WorkerConfiguration: Sendable {
     public var maxWait: Duration
     /// `NOTIFY_SOCKET` and `WATCHDOG_USEC`/`WATCHDOG_PID`, as read at start.
     public var systemd: [String: String]
+    /// Batch files over these limits fail as a whole.
+    public var maxBatchLines = WorkerDefaults.maxBatchLines
+    public var maxBatchBytes = WorkerDefaults.maxBatchBytes
 
     public init(
         spool: SpoolDirectory, ollama: OllamaProvider.Configuration = .init(), hosts: [HostConfiguration] = [],
@@ -111,6 +114,8 @@ public enum WorkerDefaults {
     public static let backoffCap = Duration.seconds(60)
     public static let order = JobOrder.model
     public static let maxWait = Duration.seconds(120)
+    public static let maxBatchLines = 50_000
+    public static let maxBatchBytes = 200_000_000
     public static let firstByteTimeout = Duration.seconds(600)
     public static let idleTimeout = Duration.seconds(120)
 }

@@ -20,16 +20,19 @@ struct SpoolIO: Sendable {
 
     /// Runs `body` on the pool to its end, also when the calling task is cancelled: a commit or
     /// a put-back cut short would leave the job half moved.
-    private func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await pool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any(), body).get()
     }
 
-    func createLayoutAndRecover() async throws -> [String] {
+    /// At start: the folders, then commits a crash cut short, batches left in `active/` (taken
+    /// back by this worker), then jobs left there (put back into `incoming/`).
+    func createLayoutAndRecover() async throws -> (jobs: [String], batches: [BatchClaim]) {
         let spool = self.spool
         return try await run {
             try spool.createLayout()
             try spool.recoverCommits()
-            return try spool.recoverOrphans()
+            let batches = try spool.orphanBatches()
+            return (try spool.recoverOrphans(), batches)
         }
     }
 

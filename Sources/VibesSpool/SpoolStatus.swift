@@ -115,6 +115,7 @@ public struct SpoolStatus: Codable, Sendable {
         status.counts.failed = try SpoolDirectory.jobCount(in: spool.failed, envelopeSuffix: ".error.json")
         let now = Date().timeIntervalSince1970
         for name in try FileSystem.list(spool.active).sorted() where SpoolDirectory.isRequestName(name) {
+            if spool.isBatchProgressFile(activeName: name) { continue }
             let id = SpoolDirectory.stem(of: name)
             guard let info = try FileSystem.lstatPath("\(spool.active)/\(name)") else { continue }
             let partial = try FileSystem.lstatPath("\(spool.active)/\(id).partial")
@@ -137,6 +138,7 @@ public struct SpoolStatus: Codable, Sendable {
             status.running[index].host = place.host
             status.running[index].model = place.model
         }
+        status.batches = ((try? spool.activeBatches()) ?? []).map { Batch(id: $0.id, total: $0.total, completed: $0.completed, failed: $0.failed) }
         // Retrying jobs sit in active/ too, but hold no slot: they are not running.
         let retryingIDs = Set(status.retrying.map(\.id))
         status.running.removeAll { retryingIDs.contains($0.id) }
@@ -153,6 +155,9 @@ public struct SpoolStatus: Codable, Sendable {
         }
         for job in retrying {
             lines.append("retrying \(job.id): attempt \(job.attempts + 1) at \(job.nextAt)")
+        }
+        for batch in batches {
+            lines.append("batch \(batch.id): \(batch.completed + batch.failed) of \(batch.total) lines (\(batch.failed) failed)")
         }
         for host in hosts {
             let loaded = host.loaded.isEmpty ? "" : ", loaded: \(host.loaded.joined(separator: ", "))"

@@ -34,6 +34,12 @@ public final class SpoolWorker: Service, Sendable {
         case attemptStarted(token: Int, id: String, host: Int, model: String)
         /// An attempt failed; the loop keeps the job until the scheduler says what next.
         case attemptFailed(token: Int, JobContext, AttemptFailure)
+        case batchOpened(BatchRun, key: String)
+        case batchLines(id: String, [(BatchLine, QueuedRequest)], exhausted: Bool)
+        /// The batch known by `key` is done (`id`), or never opened (`nil`).
+        case batchClosed(key: String, id: String? = nil)
+        /// An attempt of a batch line failed; the scheduler says what next.
+        case lineFailed(token: Int, ModelError)
         case publish
         case watchdog
         case shutdown
@@ -99,10 +105,10 @@ public final class SpoolWorker: Service, Sendable {
         let loop: WorkerLoop
         do {
             let recovered = try await io.createLayoutAndRecover()
-            if !recovered.isEmpty {
-                logger.notice("recovered \(recovered.count) job(s) left in active/ by a worker that is gone: \(recovered.joined(separator: ", "))")
+            if !recovered.jobs.isEmpty {
+                logger.notice("recovered \(recovered.jobs.count) job(s) left in active/ by a worker that is gone: \(recovered.jobs.joined(separator: ", "))")
             }
-            loop = WorkerLoop(worker: self, io: io)
+            loop = WorkerLoop(worker: self, io: io, resumedBatches: recovered.batches)
             try await loop.run()
         } catch {
             readiness.continuation.finish()

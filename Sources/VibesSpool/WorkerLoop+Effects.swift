@@ -15,6 +15,16 @@ extension WorkerLoop {
     func perform(_ actions: [SchedulerAction], _ group: inout DiscardingTaskGroup) {
         for action in actions {
             switch action {
+            case .start(let token, _, let host) where token < 0:
+                guard let state = lines[token], let run = batches[state.batch]?.run else { continue }
+                Self.spawn(.line(token: token, state: state, run: run, host: host), runners, io, worker, &group)
+            case .fail(let token, _, let reason) where token < 0:
+                guard let state = lines[token], let run = batches[state.batch]?.run else { continue }
+                let failure = Self.failure(reason, model: state.model ?? "", lastError: state.lastError)
+                Self.spawn(.recordLine(token: token, state: state, run: run, result: .failed(failure), host: nil), runners, io, worker, &group)
+            case .putBack(let token) where token < 0:
+                // A line not recorded runs again when the batch resumes.
+                worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
             case .start(let token, let name, let host):
                 let context = name == nil ? contexts.removeValue(forKey: token) : nil
                 Self.spawn(.start(token: token, name: name, context: context, host: host), runners, io, worker, &group)
@@ -48,6 +58,8 @@ extension WorkerLoop {
         case probe(host: Int, after: Double)
         case probeDisk(after: Double)
         case wake(after: Double)
+        case line(token: Int, state: LineState, run: BatchRun, host: Int?)
+        case recordLine(token: Int, state: LineState, run: BatchRun, result: BatchLineResult, host: String?)
     }
 
     private static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
@@ -78,7 +90,44 @@ extension WorkerLoop {
             case .wake(let delay):
                 guard await sleep(delay) else { return }
                 worker.send(.scheduler(.tick))
+            case .line(let token, let state, let run, let host):
+                let runner = runners[host ?? 0]
+                let result: BatchLineResult
+                do {
+                    result = try await runLine(state.line, provider: runner.provider)
+                } catch is CancellationError {
+                    worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
+                    return
+                } catch let error as ModelError {
+                    worker.send(.lineFailed(token: token, error))
+                    return
+                } catch {
+                    result = .failure(error)
+                }
+                worker.send(.scheduler(.generationEnded(token: token)))
+                await record(token: token, state: state, run: run, result: result, host: host == nil ? nil : runner.hostURL, io: io, worker: worker)
+            case .recordLine(let token, let state, let run, let result, let host):
+                await record(token: token, state: state, run: run, result: result, host: host, io: io, worker: worker)
             }
+        }
+    }
+
+    /// Appends a line's result to the batch's output or errors file.
+    private static func record(
+        token: Int, state: LineState, run: BatchRun, result: BatchLineResult, host: String?, io: SpoolIO, worker: SpoolWorker
+    ) async {
+        do {
+            _ = try await io.run { try run.record(state.line, result, host: host) }
+            if case .failed = result {
+                worker.send(.scheduler(.jobEnded(token: token, outcome: .failed(unreachable: false))))
+            } else {
+                worker.send(.scheduler(.jobEnded(token: token, outcome: .done)))
+            }
+        } catch where SpoolError.isDiskFull(error) {
+            worker.send(.scheduler(.attemptFailed(token: token, AttemptFailure(attempts: state.attempts, diskFull: true))))
+        } catch {
+            worker.logger.error("cannot record line \(state.line.number) (\(error)); it runs again when the batch resumes", metadata: ["batch": "\(state.batch)"])
+            worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
         }
     }
 
@@ -174,19 +223,22 @@ extension WorkerLoop {
 
     /// The error envelope's content for a failure the scheduler decided.
     static func failure(_ reason: FailReason, _ context: JobContext) -> JobFailure {
-        let model = context.request.chat.model
+        failure(reason, model: context.request.chat.model, lastError: context.lastError)
+    }
+
+    static func failure(_ reason: FailReason, model: String, lastError: ModelError?) -> JobFailure {
         switch reason {
         case .attemptError:
-            return context.lastError.map(JobFailure.init) ?? JobFailure(kind: .ollamaError, message: "The job failed without an error from Ollama.")
+            return lastError.map(JobFailure.init) ?? JobFailure(kind: .ollamaError, message: "The job failed without an error from Ollama.")
         case .unreachable(let hosts):
             var detail: String?
-            if case .notRunning(_, let cause) = context.lastError { detail = cause }
+            if case .notRunning(_, let cause) = lastError { detail = cause }
             return JobFailure(
                 kind: .ollamaNotRunning, message: "Ollama not running at \(hosts.joined(separator: ", ")). Start it with `ollama serve`.",
                 retryable: true, detail: detail)
         case .modelNotInstalled(let asked):
             var detail: String?
-            if case .modelNotInstalled(_, let text) = context.lastError { detail = text }
+            if case .modelNotInstalled(_, let text) = lastError { detail = text }
             let hosts = asked.isEmpty ? "" : " Hosts asked: \(asked.joined(separator: ", "))."
             return JobFailure(
                 kind: .modelNotInstalled, message: "Model '\(model)' is not installed. Run `ollama pull \(model)`.\(hosts)",

@@ -27,6 +27,12 @@ final class WorkerLoop {
     /// Claiming paused (every host down after a failure, or the disk full).
     var pause: (reason: String, since: Date)?
     var exited = false
+    var batches: [String: OpenBatch] = [:]
+    /// Batch lines the scheduler holds, by their (negative) tokens.
+    var lines: [Int: LineState] = [:]
+    var nextLineToken = 0
+    /// Batches a crashed worker left in `active/`, opened at start.
+    let resumedBatches: [BatchClaim]
     var stateChanged = true
     var lastStatus = ""
     let startedAt = Date()
@@ -34,9 +40,10 @@ final class WorkerLoop {
     var configuration: WorkerConfiguration { worker.configuration }
     var logger: Logger { worker.logger }
 
-    init(worker: SpoolWorker, io: SpoolIO) {
+    init(worker: SpoolWorker, io: SpoolIO, resumedBatches: [BatchClaim] = []) {
         self.worker = worker
         self.io = io
+        self.resumedBatches = resumedBatches
         let hosts = worker.configuration.effectiveHosts
         self.runners = zip(hosts, worker.providers).map { host, provider in
             JobRunner(configuration: worker.configuration, io: io, logger: worker.logger, provider: provider, hostURL: host.url)
@@ -60,8 +67,10 @@ final class WorkerLoop {
                 }
             }
         let queued: [QueuedRequest]
+        let queuedBatches: [String]
         do {
             queued = try await io.scan()
+            queuedBatches = try await io.run { try spool.queuedBatches() }
             try publish()
         } catch {
             await watcher?.stop()
@@ -75,6 +84,8 @@ final class WorkerLoop {
         await withDiscardingTaskGroup { group in
             perform(scheduler.start(now: Self.now()), &group)
             perform(scheduler.handle(.queued(queued), now: Self.now()), &group)
+            for claim in resumedBatches { openBatch(name: nil, resumed: claim, &group) }
+            for name in queuedBatches { openBatch(name: name, resumed: nil, &group) }
             startTimers(&group)
             if !exited {
                 for await event in worker.events.stream {
@@ -84,6 +95,7 @@ final class WorkerLoop {
             }
             group.cancelAll()
         }
+        await closeBatches()
         await watcher?.stop()
         try? FileSystem.remove(WorkerStateFile.path(in: spool, host: hostName(), pid: getpid()))
         let summary = worker.summary
@@ -94,6 +106,11 @@ final class WorkerLoop {
         switch event {
         case .scheduler(let event):
             switch event {
+            case .jobEnded(let token, _) where token < 0:
+                // A batch line: the batch counts, when it is done.
+                perform(scheduler.handle(event, now: Self.now()), &group)
+                lineEnded(token, &group)
+                return
             case .jobEnded(let token, let outcome):
                 running[token] = nil
                 contexts[token] = nil
@@ -113,6 +130,7 @@ final class WorkerLoop {
             }
             perform(scheduler.handle(event, now: Self.now()), &group)
         case .files(let names):
+            for name in names where SpoolDirectory.isBatchName(name) { openBatch(name: name, resumed: nil, &group) }
             let (io, worker) = (self.io, self.worker)
             group.addTask {
                 guard let requests = try? await io.peek(names), !requests.isEmpty else { return }
@@ -129,9 +147,22 @@ final class WorkerLoop {
             contexts[token] = context
             stateChanged = true
             perform(scheduler.handle(.attemptFailed(token: token, failure), now: Self.now()), &group)
+        case .batchOpened(let run, let key):
+            batchOpened(run, key: key, &group)
+        case .batchLines(let id, let read, let exhausted):
+            batchLines(id, read, exhausted: exhausted, &group)
+        case .batchClosed(let key, let id):
+            batchClosed(key: key, id: id, &group)
+        case .lineFailed(let token, let error):
+            guard var state = lines[token] else { return }
+            state.attempts += 1
+            state.lastError = error
+            lines[token] = state
+            perform(scheduler.handle(.attemptFailed(token: token, AttemptFailure(error, attempts: state.attempts, deadline: nil)), now: Self.now()), &group)
         case .publish:
             if stateChanged { try? publish() }
             updateStatus()
+            tickBatches(&group)
         case .watchdog:
             worker.notifier.send("WATCHDOG=1")
         case .shutdown:
@@ -157,6 +188,8 @@ final class WorkerLoop {
                 let recovered = try await io.recoverOrphans()
                 if !recovered.isEmpty { logger.notice("recovered orphaned job(s): \(recovered.joined(separator: ", "))") }
                 worker.send(.scheduler(.queued(try await io.scan())))
+                let batches = try await io.run { try io.spool.queuedBatches() }
+                if !batches.isEmpty { worker.send(.files(batches)) }
             } catch {
                 logger.error("rescan failed: \(error)")
             }

@@ -55,6 +55,12 @@ extension VibesSpoolCommand {
         @Option(name: .customLong("max-request-bytes"), help: "Largest request file accepted.")
         var maxRequestBytes = WorkerDefaults.maxRequestBytes
 
+        @Option(name: .customLong("max-batch-lines"), help: "Most lines a batch file may have.")
+        var maxBatchLines = WorkerDefaults.maxBatchLines
+
+        @Option(name: .customLong("max-batch-bytes"), help: "Largest batch file accepted.")
+        var maxBatchBytes = WorkerDefaults.maxBatchBytes
+
         @Option(name: .customLong("first-byte-timeout"), help: "Seconds to wait for Ollama's first byte (model loads count).")
         var firstByteTimeout: Double = WorkerDefaults.firstByteTimeout.seconds
 
@@ -79,6 +85,8 @@ extension VibesSpoolCommand {
             settings.retryDelay = retryDelay
             settings.order = JobOrder(rawValue: order)
             settings.maxWait = maxWait
+            settings.maxBatchLines = maxBatchLines
+            settings.maxBatchBytes = maxBatchBytes
             return settings
         }
 

@@ -42,7 +42,7 @@ extension VibesSpoolCommand {
         @Flag(help: "Follow the job: print the reply as it streams, exit when it is done or failed.")
         var wait = false
 
-        @Argument(help: "PROMPT, '-' for standard input, or FILE.json.")
+        @Argument(help: "PROMPT, '-' for standard input, FILE.json, or FILE.jsonl (a batch in OpenAI's format).")
         var input: String?
 
         func validate() throws {
@@ -55,6 +55,9 @@ extension VibesSpoolCommand {
         }
 
         func run() async throws {
+            if let input, input.hasSuffix(".jsonl") {
+                try await submitBatch(input)
+            }
             var request: [String: JSONValue] = [:]
             if let input, input.hasSuffix(".json"), input != "-", FileManager.default.fileExists(atPath: input) {
                 guard let data = FileManager.default.contents(atPath: input),

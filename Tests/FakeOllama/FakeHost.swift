@@ -65,7 +65,16 @@ public final class FakeHost: Sendable {
             }
             if mustLoad, let loadCost { try? await Task.sleep(for: loadCost) }
             if let gate { await gate.wait() }
+            if request.json?["stream"] as? Bool == false {
+                return .chatReply(model: model, content: "reply to \(request.lastMessage ?? "") from \(name)")
+            }
             return .chatStream(model: model, pieces: ["reply to \(request.lastMessage ?? "") ", "from \(name)"])
+        case ("POST", "/api/embed"):
+            let model = Self.normalized(request.model ?? "")
+            guard installed.contains(model) else { return .error(404, "model '\(request.model ?? "")' not found") }
+            let inputs = (request.json?["input"] as? [String]) ?? [(request.json?["input"] as? String) ?? ""]
+            let vectors = inputs.map { "[\(Double($0.count)),0.5,-0.25]" }
+            return .json(200, #"{"model":"\#(model)","embeddings":[\#(vectors.joined(separator: ","))],"total_duration":1000,"load_duration":10,"prompt_eval_count":\#(inputs.count)}"#)
         default:
             return .json(404, "404 page not found", contentType: "text/plain")
         }

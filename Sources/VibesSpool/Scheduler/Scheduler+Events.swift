@@ -27,6 +27,26 @@ extension Scheduler {
         }
     }
 
+    /// Batch lines: held already (no claim), queued as they come, so that a job dropped after a
+    /// batch's lines were read runs before the ones read later.
+    mutating func queuedLines(_ lines: [QueuedLine], _ actions: inout [SchedulerAction]) {
+        for line in lines {
+            let request = line.request
+            let model = request.model.map(ModelKey.normalized)
+            var job = Job(name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt)
+            job.claimed = true
+            if model == nil {
+                guard !stopping else { continue }
+                job.state = .running(host: nil)
+                jobs[line.token] = job
+                actions.append(.start(token: line.token, name: nil, host: nil))
+            } else {
+                jobs[line.token] = job
+                queue.insert(token: line.token, priority: request.priority, loadKey: request.loadKey, queuedAt: request.queuedAt)
+            }
+        }
+    }
+
     mutating func end(_ token: Int) {
         guard let job = jobs.removeValue(forKey: token) else { return }
         if names[job.name] == token { names[job.name] = nil }

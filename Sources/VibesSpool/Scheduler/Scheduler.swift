@@ -80,6 +80,8 @@ struct Scheduler {
     var cooling: [String: (until: Double, strikes: Int)] = [:]
     /// Requests seen while their name cools down.
     var delayed: [QueuedRequest] = []
+    /// Batches whose lines are still coming.
+    var openBatches: Set<String> = []
     /// Hosts asked for their model lists because some waiting model is on none.
     var missingRound: Set<Int>?
     var wakeAt: Double?
@@ -108,6 +110,9 @@ struct Scheduler {
         var actions: [SchedulerAction] = []
         switch event {
         case .queued(let requests): queued(requests, &actions)
+        case .batchOpened(let id): openBatches.insert(id)
+        case .batchClosed(let id): openBatches.remove(id)
+        case .lines(let lines): queuedLines(lines, &actions)
         case .claimEnded(let token): end(token)
         case .hostModels(let host, let installed, let loaded): hostAnswered(host, installed: installed, loaded: loaded, &actions)
         case .hostUnreachable(let host): hostUnreachable(host, &actions)
@@ -167,6 +172,7 @@ struct Scheduler {
         guard stopping || options.once else { return false }
         if hosts.contains(where: { $0.state == .unknown || $0.refreshing }) && !stopping { return false }
         if diskFull != nil && !stopping { return false }
+        if !openBatches.isEmpty { return false }
         return !jobs.values.contains { job in
             switch job.state {
             case .running, .committing, .retrying: true

@@ -24,6 +24,12 @@ struct QueuedRequest: Sendable, Equatable {
     }
 }
 
+/// A batch line for the queue, with the token the worker gave it.
+struct QueuedLine: Sendable, Equatable {
+    var token: Int
+    var request: QueuedRequest
+}
+
 /// How one attempt of a job ended badly; the scheduler decides what comes next.
 struct AttemptFailure: Sendable, Equatable {
     /// The host could not be reached (connection refused, reset before the reply, connect timeout).
@@ -53,6 +59,11 @@ enum FailReason: Sendable, Equatable {
 enum SchedulerEvent: Sendable, Equatable {
     /// Requests found in `incoming/` (known ones are ignored).
     case queued([QueuedRequest])
+    /// A batch is open: its lines come as ``lines(_:)``; `--once` waits for ``batchClosed(_:)``.
+    case batchOpened(String)
+    case batchClosed(String)
+    /// Lines of an open batch, as jobs already held (the worker chose their tokens: negative).
+    case lines([QueuedLine])
     /// A claim found the file gone (another worker took it) or it was not a request.
     case claimEnded(token: Int)
     /// A host answered with its model lists: `/api/tags` (`nil`: it answered, but not with a

@@ -1,0 +1,200 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import VibesModels
+
+/// Batch files: claimed and validated whole, then read a few lines at a time into the
+/// scheduler, where each line is a job already held (a negative token). At most `window` lines of
+/// a batch wait or run at once, so a job dropped after a batch started runs before the batch's
+/// later lines (they are queued, oldest first, when they are read).
+extension WorkerLoop {
+    /// An open batch.
+    struct OpenBatch {
+        let run: BatchRun
+        /// What the scheduler knows it by (the name it was claimed under), for `--once`.
+        let key: String
+        /// Lines read and not yet settled (waiting, running or retrying).
+        var inFlight = 0
+        var reading = false
+        var exhausted = false
+        var committing = false
+    }
+
+    /// A line between its attempts.
+    struct LineState {
+        let batch: String
+        let line: BatchLine
+        let model: String?
+        var attempts = 0
+        var lastError: ModelError?
+    }
+
+    /// Lines of one batch waiting or running at once: the slots of every host.
+    var window: Int { max(1, configuration.effectiveHosts.reduce(0) { $0 + $1.concurrency }) }
+
+    /// Claims and opens a batch file in `incoming/` (or one left in `active/` by a crash). The
+    /// scheduler knows of it from now (so that `--once` waits), by `key`, until it is closed.
+    func openBatch(name: String?, resumed: BatchClaim?, _ group: inout DiscardingTaskGroup) {
+        let key = "batch:" + (name ?? resumed?.id ?? "")
+        guard !scheduler.openBatches.contains(key) else { return }
+        perform(scheduler.handle(.batchOpened(key), now: Self.now()), &group)
+        Self.open(key: key, name: name, resumed: resumed, io: io, worker: worker, &group)
+    }
+
+    private static func open(key: String, name: String?, resumed: BatchClaim?, io: SpoolIO, worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
+        let (logger, configuration) = (worker.logger, worker.configuration)
+        group.addTask {
+            do {
+                let claim: BatchClaim
+                if let resumed {
+                    claim = resumed
+                } else {
+                    switch try await io.run({ try io.spool.claimBatch(name!, workerID: configuration.workerID) }) {
+                    case .lost:
+                        worker.send(.batchClosed(key: key))
+                        return
+                    case .rejected(let id, let reason):
+                        logger.error("failed (invalid_request): \(reason)", metadata: ["batch": "\(id)"])
+                        worker.record { $0.failed += 1 }
+                        worker.send(.batchClosed(key: key))
+                        return
+                    case .claimed(let claimed): claim = claimed
+                    }
+                }
+                let limits = BatchLimits(
+                    maxLines: configuration.maxBatchLines, maxBytes: Int64(configuration.maxBatchBytes), maxLineBytes: configuration.maxRequestBytes)
+                switch try await io.run({ try BatchRun.open(claim, spool: io.spool, workerID: configuration.workerID, limits: limits) }) {
+                case .failed(let id, let failure):
+                    logger.error("failed (\(failure.kind.rawValue)): \(failure.message)", metadata: ["batch": "\(id)"])
+                    worker.record { $0.failed += 1 }
+                case .running(let run):
+                    logger.info("batch \(claim.resumed ? "resumed" : "started"): \(run.progress.total) line(s)", metadata: ["batch": "\(run.id)"])
+                    worker.send(.batchOpened(run, key: key))
+                    return
+                }
+            } catch {
+                logger.error("cannot open batch \(name ?? resumed?.id ?? ""): \(error)")
+            }
+            worker.send(.batchClosed(key: key))
+        }
+    }
+
+    func batchOpened(_ run: BatchRun, key: String, _ group: inout DiscardingTaskGroup) {
+        batches[run.id] = OpenBatch(run: run, key: key)
+        readLines(run.id, &group)
+    }
+
+    /// Reads the next lines of a batch, up to its window, off the loop.
+    func readLines(_ id: String, _ group: inout DiscardingTaskGroup) {
+        guard var batch = batches[id], !batch.reading, !batch.exhausted, !scheduler.stopping, batch.inFlight < window else { return }
+        batch.reading = true
+        batches[id] = batch
+        Self.read(id, run: batch.run, wanted: window - batch.inFlight, io: io, worker: worker, &group)
+    }
+
+    private static func read(_ id: String, run: BatchRun, wanted: Int, io: SpoolIO, worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
+        group.addTask {
+            do {
+                let lines = try await io.run { try run.nextLines(max: wanted) }
+                let now = Self.now()
+                let read = lines.map { line -> (BatchLine, QueuedRequest) in
+                    var request = QueuedRequest(name: "\(id)#\(line.number)", model: nil, queuedAt: now)
+                    switch line.work {
+                    case .chat(let chat):
+                        request = QueuedRequest(name: request.name, model: chat.model, loadKey: ModelKey.load(model: chat.model, options: chat.ollama.options), queuedAt: now)
+                    case .embed(let embed):
+                        request = QueuedRequest(name: request.name, model: embed.model, loadKey: ModelKey.load(model: embed.model, options: embed.options), queuedAt: now)
+                    case .invalid: break
+                    }
+                    return (line, request)
+                }
+                worker.send(.batchLines(id: id, read, exhausted: lines.isEmpty))
+            } catch {
+                worker.logger.error("cannot read the batch's input (\(error)); it stays in active/ and resumes at the next start", metadata: ["batch": "\(id)"])
+                worker.send(.batchLines(id: id, [], exhausted: true))
+            }
+        }
+    }
+
+    func batchLines(_ id: String, _ read: [(BatchLine, QueuedRequest)], exhausted: Bool, _ group: inout DiscardingTaskGroup) {
+        guard batches[id] != nil else { return }
+        batches[id]!.reading = false
+        batches[id]!.exhausted = batches[id]!.exhausted || exhausted
+        var queued: [QueuedLine] = []
+        for (line, request) in read {
+            nextLineToken -= 1
+            lines[nextLineToken] = LineState(batch: id, line: line, model: request.model)
+            queued.append(QueuedLine(token: nextLineToken, request: request))
+        }
+        batches[id]!.inFlight += queued.count
+        if !queued.isEmpty { perform(scheduler.handle(.lines(queued), now: Self.now()), &group) }
+        settle(id, &group)
+    }
+
+    /// A line ended (recorded, or dropped at shutdown): read more, or commit when all are in.
+    func lineEnded(_ token: Int, _ group: inout DiscardingTaskGroup) {
+        guard let state = lines.removeValue(forKey: token), batches[state.batch] != nil else { return }
+        batches[state.batch]!.inFlight -= 1
+        settle(state.batch, &group)
+    }
+
+    private func settle(_ id: String, _ group: inout DiscardingTaskGroup) {
+        guard let batch = batches[id] else { return }
+        if !batch.exhausted {
+            readLines(id, &group)
+            return
+        }
+        guard batch.inFlight == 0, !batch.committing, !scheduler.stopping, batch.run.isFinished else { return }
+        batches[id]!.committing = true
+        Self.commit(id, key: batch.key, run: batch.run, io: io, worker: worker, &group)
+    }
+
+    private static func commit(_ id: String, key: String, run: BatchRun, io: SpoolIO, worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
+        group.addTask {
+            do {
+                let progress = try await io.run { try run.commit(now: Date()) }
+                worker.logger.info("batch done: \(progress.completed) completed, \(progress.failed) failed", metadata: ["batch": "\(id)"])
+                worker.record { $0.done += 1 }
+            } catch {
+                worker.logger.error("cannot commit the batch (\(error)); it stays in active/ and resumes at the next start", metadata: ["batch": "\(id)"])
+            }
+            worker.send(.batchClosed(key: key, id: id))
+        }
+    }
+
+    func batchClosed(key: String, id: String?, _ group: inout DiscardingTaskGroup) {
+        if let id { batches[id] = nil }
+        perform(scheduler.handle(.batchClosed(key), now: Self.now()), &group)
+    }
+
+    /// Replaces each open batch's progress file (at least once a second) and syncs its lines.
+    func tickBatches(_ group: inout DiscardingTaskGroup) {
+        for batch in batches.values where !batch.committing {
+            Self.tick(batch.run, io: io, worker: worker, &group)
+        }
+    }
+
+    private static func tick(_ run: BatchRun, io: SpoolIO, worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
+        group.addTask {
+            do {
+                try await io.run { try run.tick() }
+            } catch {
+                worker.logger.error("batch progress: \(error)", metadata: ["batch": "\(run.id)"])
+            }
+        }
+    }
+
+    /// At the end: open batches stay in `active/` (their output so far synced), for the next start.
+    func closeBatches() async {
+        for batch in batches.values {
+            try? await io.run { try batch.run.close() }
+        }
+        batches = [:]
+    }
+}

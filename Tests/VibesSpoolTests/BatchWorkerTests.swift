@@ -1,0 +1,86 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import FakeOllama
+import Foundation
+import Synchronization
+import Testing
+import VibesModels
+@testable import VibesSpool
+
+/// Batch files through a running worker: lines scheduled like jobs on the hosts' slots.
+extension SpoolWorkerTests {
+    static let mixedBatch = [
+        #"{"custom_id":"c1","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"one"}],"max_tokens":5}}"#,
+        #"{"custom_id":"e1","method":"POST","url":"/v1/embeddings","body":{"model":"m","input":["abc","de"]}}"#,
+        #"{"custom_id":"missing","method":"POST","url":"/v1/chat/completions","body":{"model":"nope","messages":[{"role":"user","content":"x"}]}}"#,
+        #"{"custom_id":"bad","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[],"n":2}}"#,
+        #"{"custom_id":"o1","method":"POST","url":"/api/chat","body":{"model":"m","messages":[{"role":"user","content":"two"}]}}"#,
+    ].joined(separator: "\n") + "\n"
+
+    func lines(_ path: String, _ t: TestSpool) -> [JSONValue] {
+        (t.read(path) ?? "").split(separator: "\n").compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+    }
+
+    @Test func aMixedBatchEndsInDoneWithItsOutputAndErrors() async throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        let host = FakeHost(name: "a", models: ["m"])
+        try t.drop("mixed.jsonl", Self.mixedBatch)
+        let summary = try await withHosts(t, [host.handler], configure: { $0.once = true })
+        #expect(summary.done == 1 && summary.failed == 0, "the batch counts once, as done")
+        let done = t.names(t.spool.done)
+        #expect(done == ["mixed.batch.json", "mixed.errors.jsonl", "mixed.jsonl", "mixed.output.jsonl"], "\(done)")
+        let output = lines("\(t.spool.done)/mixed.output.jsonl", t)
+        #expect(Set(output.compactMap { $0["custom_id"]?.stringValue }) == ["c1", "e1", "o1"])
+        let chat = try #require(output.first { $0["custom_id"] == "c1" })
+        #expect(chat["response"]?["status_code"] == 200)
+        #expect(chat["response"]?["body"]?["object"] == "chat.completion")
+        #expect(chat["response"]?["body"]?["choices"]?.arrayValue?.first?["message"]?["content"] == "reply to one from a")
+        let embedding = try #require(output.first { $0["custom_id"] == "e1" })
+        #expect(embedding["response"]?["body"]?["object"] == "list")
+        #expect(embedding["response"]?["body"]?["data"]?.arrayValue?.last?["embedding"]?.arrayValue?.first?.doubleValue == 2.0)
+        let errors = lines("\(t.spool.done)/mixed.errors.jsonl", t)
+        #expect(errors.first { $0["custom_id"] == "missing" }?["error"]?["code"] == "model_not_installed")
+        #expect(errors.first { $0["custom_id"] == "bad" }?["error"]?["code"] == "invalid_request")
+        let progress = try #require(t.json("\(t.spool.done)/mixed.batch.json"))
+        #expect(progress["status"] == "completed")
+        #expect(progress["request_counts"]?["total"] == 5)
+        #expect(progress["request_counts"]?["completed"] == 3)
+        #expect(progress["request_counts"]?["failed"] == 2)
+        #expect(host.chats.count == 2, "the bad line and the missing model were never sent")
+    }
+
+    @Test func anInvalidBatchFailsWholeAndNothingIsSent() async throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        let host = FakeHost(name: "a", models: ["m"])
+        try t.drop("broken.jsonl", Self.mixedBatch + #"{"custom_id":"c1","method":"POST","url":"/v1/chat/completions","body":{}}"# + "\n")
+        let summary = try await withHosts(t, [host.handler], configure: { $0.once = true })
+        #expect(summary.failed == 1)
+        #expect(t.names(t.spool.failed) == ["broken.error.json", "broken.jsonl"])
+        #expect(t.json("\(t.spool.failed)/broken.error.json")?["error"]?["message"]?.stringValue?.contains("line 6") == true)
+        #expect(host.chats.isEmpty)
+    }
+
+    /// A job dropped while a long batch runs gets a slot before the batch's later lines.
+    @Test func aJobDroppedDuringABatchIsNotStarved() async throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        let host = FakeHost(name: "a", models: ["m"], holdChats: true)
+        let batch = (1...30).map { #"{"custom_id":"l\#($0)","method":"POST","url":"/api/chat","body":{"model":"m","prompt":"line \#($0)"}}"# }
+        try t.drop("long.jsonl", batch.joined(separator: "\n") + "\n")
+        try await withHosts(t, [host.handler], configure: { _ in }) { _ in
+            await eventually("the first line is held at the fake") { host.chats.count == 1 }
+            try t.dropRequest("urgent-ish", model: "m", prompt: "single")
+            host.gate!.open()
+            await eventually("the batch is done", timeout: .seconds(30)) { t.names(t.spool.done).contains("long.batch.json") }
+        }
+        let order = host.chats.map(\.prompt)
+        let single = try #require(order.firstIndex(of: "single"))
+        // Its place depends on when the worker saw it (a line or two may start first), but a
+        // batch whose lines all waited in the queue ahead of it would put it last (31st).
+        #expect(single < 10, "the job ran within the batch's window, not after its 30 lines: \(order)")
+    }
+}
