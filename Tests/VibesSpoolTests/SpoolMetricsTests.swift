@@ -141,3 +141,55 @@ func sample(_ text: String, _ series: String) -> Double? {
         #expect(metrics.exposition().contains(#"model="we\"ird\\name""#))
     }
 }
+
+@Suite struct SpoolMetricsObserveTests {
+    @Test func gaugesMatchTheSpoolsFolders() throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        for name in ["a", "b", "c"] { try t.dropRequest(name, prompt: "hi") }
+        #expect(rename("\(t.spool.incoming)/c.json", "\(t.spool.active)/c.json") == 0)
+        try t.drop("d.json", "{}")
+        #expect(rename("\(t.spool.incoming)/d.json", "\(t.spool.done)/d.json") == 0)
+        try FileSystem.writeFile("\(t.spool.done)/d.result.json", "{}")
+        let metrics = SpoolMetrics(refresh: { $0.observe(spool: t.spool) })
+        let text = metrics.exposition()
+        #expect(sample(text, #"vibes_spool_queue_jobs{state="incoming"}"#) == 2)
+        #expect(sample(text, #"vibes_spool_queue_jobs{state="active"}"#) == 1)
+        #expect(sample(text, #"vibes_spool_queue_jobs{state="retrying"}"#) == 0)
+        #expect(sample(text, "vibes_spool_paused") == 0)
+        // Both requests were put in incoming/ within the last minute.
+        let oldest = try #require(sample(text, "vibes_spool_oldest_queued_seconds"))
+        #expect(oldest >= 0 && oldest < 60)
+        let now = Date().timeIntervalSince1970
+        #expect(try t.spool.oldestQueuedSeconds(now: now + 100) >= 100)
+        try FileSystem.remove("\(t.spool.incoming)/a.json")
+        try FileSystem.remove("\(t.spool.incoming)/b.json")
+        #expect(try t.spool.oldestQueuedSeconds() == 0)
+        #expect(sample(metrics.exposition(), #"vibes_spool_queue_jobs{state="incoming"}"#) == 0)
+    }
+
+    @Test func hostsPauseAndBatchesFromAStatus() {
+        let metrics = SpoolMetrics()
+        var status = SpoolStatus(spool: "s")
+        status.paused = .init(reason: "Ollama unreachable", since: "2026-12-02T09:00:00Z")
+        status.hosts = [.init(url: "http://a:1", state: "up", running: 1, free: 0, loaded: []),
+                        .init(url: "http://b:1", state: "paused", running: 0, free: 1, loaded: [])]
+        status.retrying = [.init(id: "r", attempts: 1, nextAt: "2026-12-02T09:00:01Z")]
+        status.batches = [.init(id: "essays", total: 10, completed: 6, failed: 1), .init(id: "old", total: 1, completed: 1, failed: 0)]
+        metrics.observe(status, oldestQueuedSeconds: 42)
+        var text = metrics.exposition()
+        #expect(sample(text, "vibes_spool_paused") == 1)
+        #expect(sample(text, "vibes_spool_oldest_queued_seconds") == 42)
+        #expect(sample(text, #"vibes_spool_queue_jobs{state="retrying"}"#) == 1)
+        #expect(sample(text, #"vibes_spool_host_up{host="http://a:1"}"#) == 1)
+        #expect(sample(text, #"vibes_spool_host_up{host="http://b:1"}"#) == 0)
+        #expect(sample(text, #"vibes_spool_batch_lines{batch="essays",state="completed"}"#) == 6)
+        #expect(sample(text, #"vibes_spool_batch_lines{batch="essays",state="failed"}"#) == 1)
+        #expect(sample(text, #"vibes_spool_batch_lines{batch="essays",state="queued"}"#) == 3)
+        status.batches.removeLast()
+        metrics.observe(status, oldestQueuedSeconds: 0)
+        text = metrics.exposition()
+        #expect(!text.contains(#"batch="old""#))
+        #expect(sample(text, #"vibes_spool_batch_lines{batch="essays",state="queued"}"#) == 3)
+    }
+}

@@ -35,8 +35,13 @@ public final class SpoolMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
     private let batches = Mutex(BatchSeries())
+    /// Called by ``exposition()`` first, to bring gauges up to date (e.g. ``observe(spool:)``).
+    let refresh: (@Sendable (SpoolMetrics) -> Void)?
 
-    public init() {
+    /// - Parameter refresh: Called before each exposition (each file write and scrape), e.g.
+    ///   `{ $0.observe(spool: directory) }` to set the gauges from the spool's folders.
+    public init(refresh: (@Sendable (SpoolMetrics) -> Void)? = nil) {
+        self.refresh = refresh
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = [
             Name.jobDuration: Self.jobDurationBuckets.map(Self.exactDuration),
@@ -116,6 +121,11 @@ public final class SpoolMetrics: Sendable {
         }
     }
 
+    /// The batches that have `vibes_spool_batch_lines` series.
+    func batchesWithSeries() -> [String] {
+        batches.withLock { $0.ids }
+    }
+
     /// The time of the last job that ended in `done/`, in seconds since 1970.
     public func lastSuccess(at seconds: Double) {
         gauge(Name.lastSuccess).record(seconds)
@@ -155,6 +165,7 @@ struct BatchSeries {
     private var clock: UInt64 = 0
 
     var count: Int { states.count }
+    var ids: [String] { Array(states.keys) }
 
     mutating func touch(_ batch: String, state: String) {
         clock += 1
