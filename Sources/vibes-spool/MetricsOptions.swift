@@ -3,6 +3,8 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Logging
+import ServiceLifecycle
 import VibesSpool
 
 /// `--metrics-file PATH` and `--metrics-listen HOST:PORT` of `run` (README, "Metrics").
@@ -24,6 +26,22 @@ struct MetricsOptions: ParsableArguments {
 
     /// Whether metrics are wanted at all (else the worker need not count them).
     var enabled: Bool { metricsFile != nil || metricsListen != nil }
+
+    /// The services these options ask for, for the worker's `ServiceGroup` (or a task group):
+    /// the server, already listening, and the file writer. Empty without either flag.
+    /// - Throws: ``MetricsServerError`` when the address cannot be listened on.
+    func makeServices(_ metrics: SpoolMetrics, logger: Logger) async throws -> [any Service] {
+        var services: [any Service] = []
+        if let address = listenAddress {
+            let server = try await MetricsServer.bind(address, metrics: metrics)
+            logger.info("metrics at http://\(MetricsServer.Address(host: address.host, port: server.port))/metrics")
+            services.append(server)
+        }
+        if let metricsFile {
+            services.append(MetricsFileWriter(path: metricsFile, metrics: metrics, logger: logger))
+        }
+        return services
+    }
 
     func validate() throws {
         if let metricsListen {
