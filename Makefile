@@ -11,6 +11,11 @@
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 DOCDIR      ?= $(PREFIX)/share/doc/vibes-spool
+MANDIR      ?= $(PREFIX)/share/man
+# Where bash-completion, zsh and fish look for completions of packages.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 SYSCONFDIR  ?= /etc
 
 # systemd's own search paths under /usr/local are not the same on every
@@ -33,16 +38,36 @@ SWIFT       ?= swift
 # dynamically instead.
 SWIFT_BUILD_FLAGS ?= --static-swift-stdlib
 BINARY      ?= .build/release/vibes-spool
+# Shell completions and the man page, made by `make build` (from the binary, as the user).
+GENERATED   ?= .build/share
 
 INSTALL     ?= install
 UNIT        := vibes-spool@.service
 
-.PHONY: all build install uninstall check-systemd
+.PHONY: all build completions man install uninstall check-systemd check-metrics
 
 all: build
 
-build:
+# The man page first: the argument parser's GenerateManual plugin builds the package in release
+# mode with its own flags, so the build that follows relinks the binary with ours.
+build: man
 	$(SWIFT) build -c release --product vibes-spool $(SWIFT_BUILD_FLAGS)
+	$(MAKE) completions
+
+# swift-argument-parser's --generate-completion-script, for bash, zsh and fish.
+completions:
+	@test -x '$(BINARY)' || { echo "make completions: $(BINARY) is missing; run 'make build' first" >&2; exit 1; }
+	mkdir -p '$(GENERATED)/completions'
+	'$(BINARY)' --generate-completion-script bash > '$(GENERATED)/completions/vibes-spool.bash'
+	'$(BINARY)' --generate-completion-script zsh > '$(GENERATED)/completions/_vibes-spool'
+	'$(BINARY)' --generate-completion-script fish > '$(GENERATED)/completions/vibes-spool.fish'
+
+# swift-argument-parser's GenerateManual plugin (from the package mirror; no network): one page,
+# vibes-spool(1), with a section per subcommand.
+man:
+	$(SWIFT) package plugin generate-manual
+	mkdir -p '$(GENERATED)/man'
+	cp .build/plugins/GenerateManual/outputs/vibes-spool/vibes-spool.1 '$(GENERATED)/man/vibes-spool.1'
 
 install:
 	@test -x '$(BINARY)' || { echo "make install: $(BINARY) is missing; run 'make build' first (as your normal user, not root)" >&2; exit 1; }
@@ -61,6 +86,17 @@ install:
 	$(INSTALL) -m 0644 systemd/vibes-spool.sysusers '$(DESTDIR)$(SYSUSERSDIR)/vibes-spool.conf'
 	$(INSTALL) -m 0644 systemd/vibes-spool.env.example '$(DESTDIR)$(DOCDIR)/vibes-spool.env.example'
 	test ! -f README.md || $(INSTALL) -m 0644 README.md '$(DESTDIR)$(DOCDIR)/README.md'
+	@# Completions and the man page, if `make build` made them (a packaging run with BINARY= may not).
+	@if [ -f '$(GENERATED)/man/vibes-spool.1' ]; then \
+		echo "install man page and shell completions"; \
+		$(INSTALL) -d '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(BASHCOMPDIR)' '$(DESTDIR)$(ZSHCOMPDIR)' '$(DESTDIR)$(FISHCOMPDIR)' && \
+		$(INSTALL) -m 0644 '$(GENERATED)/man/vibes-spool.1' '$(DESTDIR)$(MANDIR)/man1/vibes-spool.1' && \
+		$(INSTALL) -m 0644 '$(GENERATED)/completions/vibes-spool.bash' '$(DESTDIR)$(BASHCOMPDIR)/vibes-spool' && \
+		$(INSTALL) -m 0644 '$(GENERATED)/completions/_vibes-spool' '$(DESTDIR)$(ZSHCOMPDIR)/_vibes-spool' && \
+		$(INSTALL) -m 0644 '$(GENERATED)/completions/vibes-spool.fish' '$(DESTDIR)$(FISHCOMPDIR)/vibes-spool.fish' || exit 1; \
+	else \
+		echo "make install: no man page or completions in $(GENERATED) (made by 'make build'); skipped" >&2; \
+	fi
 	@# The settings file is the admin's: never overwrite it.
 	test -e '$(DESTDIR)$(SYSCONFDIR)/default/vibes-spool' || \
 		$(INSTALL) -m 0644 systemd/vibes-spool.env.example '$(DESTDIR)$(SYSCONFDIR)/default/vibes-spool'
@@ -92,10 +128,17 @@ uninstall:
 	      '$(DESTDIR)$(TMPFILESDIR)/vibes-spool.conf' \
 	      '$(DESTDIR)$(SYSUSERSDIR)/vibes-spool.conf' \
 	      '$(DESTDIR)$(DOCDIR)/vibes-spool.env.example' \
-	      '$(DESTDIR)$(DOCDIR)/README.md'
+	      '$(DESTDIR)$(DOCDIR)/README.md' \
+	      '$(DESTDIR)$(MANDIR)/man1/vibes-spool.1' \
+	      '$(DESTDIR)$(BASHCOMPDIR)/vibes-spool' \
+	      '$(DESTDIR)$(ZSHCOMPDIR)/_vibes-spool' \
+	      '$(DESTDIR)$(FISHCOMPDIR)/vibes-spool.fish'
 	rmdir '$(DESTDIR)$(DOCDIR)' 2>/dev/null || true
 	@if [ -z '$(DESTDIR)' ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	@echo "Kept: $(SYSCONFDIR)/default/vibes-spool, $(SYSCONFDIR)/vibes-spool/, /var/spool/vibes-spool and the user vibes-spool."
 
 check-systemd:
 	.ci/check-systemd
+
+check-metrics:
+	.ci/check-metrics

@@ -53,6 +53,7 @@ struct JobRunner: Sendable {
     let logger: Logger
     let provider: any ModelProvider
     let hostURL: String
+    let metrics: SpoolMetrics?
 
     var spool: SpoolDirectory { configuration.spool }
 
@@ -142,6 +143,7 @@ struct JobRunner: Sendable {
             return await cannotCommit(context.job, attempts: context.attempts, error)
         }
         close(context.job.fd)
+        count(.done, kind: nil, model: context.request.chat.model, job: context.job, startedAt: context.startedAt, usage: reply.usage, timings: reply.timings)
         logger.info("done: \(partial.written) bytes, attempt \(context.attempts), \(hostURL)", metadata: ["job": "\(context.job.id)"])
         return .done
     }
@@ -180,6 +182,7 @@ struct JobRunner: Sendable {
             return .putBack
         }
         close(job.fd)
+        count(.failed, kind: failure.kind.rawValue, model: model ?? "", job: job, startedAt: nil, usage: nil, timings: nil)
         logger.error("failed (\(failure.kind.rawValue)): \(failure.message)", metadata: ["job": "\(job.id)"])
         return .failed(unreachable: failure.kind == .ollamaNotRunning)
     }
@@ -194,5 +197,22 @@ struct JobRunner: Sendable {
             logger.error("cannot put the job back into incoming/ (\(error)); released, a rescan will find it", metadata: ["job": "\(context.job.id)"])
             return nil
         }
+    }
+}
+
+extension JobRunner {
+    /// A job's end in the metrics: outcome, durations (claim to end; drop to claim), tokens, load.
+    func count(
+        _ outcome: SpoolMetrics.Outcome, kind: String?, model: String, job: ClaimedJob, startedAt: Date?, usage: Usage?, timings: OllamaTimings?
+    ) {
+        guard let metrics else { return }
+        let now = Date()
+        let claimedAt = startedAt ?? now
+        metrics.jobFinished(
+            outcome: outcome, kind: kind, model: model, duration: now.timeIntervalSince(claimedAt),
+            queueWait: max(0, claimedAt.timeIntervalSince(job.queuedAt)))
+        if let usage { metrics.tokens(prompt: usage.promptTokens ?? 0, completion: usage.completionTokens ?? 0, model: model) }
+        if let load = timings?.loadDuration { metrics.modelLoad(seconds: Double(load) / 1e9) }
+        if outcome == .done { metrics.lastSuccess(at: now.timeIntervalSince1970) }
     }
 }

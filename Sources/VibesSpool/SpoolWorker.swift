@@ -50,16 +50,19 @@ public final class SpoolWorker: Service, Sendable {
     let providers: [any ModelProvider]
     let logger: Logger
     let notifier: SystemdNotifier
+    /// Counts jobs, tokens and loads as they end (`nil`: no metrics wanted).
+    let metrics: SpoolMetrics?
     let events = AsyncStream<Event>.makeStream(bufferingPolicy: .unbounded)
     private let result = Mutex(Summary())
     let readiness = AsyncStream<Void>.makeStream()
 
     /// `providers`: one per host of `configuration.effectiveHosts`, in order.
-    public init(configuration: WorkerConfiguration, providers: [any ModelProvider], logger: Logger) {
+    public init(configuration: WorkerConfiguration, providers: [any ModelProvider], logger: Logger, metrics: SpoolMetrics? = nil) {
         precondition(providers.count == configuration.effectiveHosts.count, "one provider per host")
         self.configuration = configuration
         self.providers = providers
         self.logger = logger
+        self.metrics = metrics
         self.notifier = SystemdNotifier(environment: configuration.systemd)
     }
 

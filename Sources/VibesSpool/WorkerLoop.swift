@@ -46,7 +46,7 @@ final class WorkerLoop {
         self.resumedBatches = resumedBatches
         let hosts = worker.configuration.effectiveHosts
         self.runners = zip(hosts, worker.providers).map { host, provider in
-            JobRunner(configuration: worker.configuration, io: io, logger: worker.logger, provider: provider, hostURL: host.url)
+            JobRunner(configuration: worker.configuration, io: io, logger: worker.logger, provider: provider, hostURL: host.url, metrics: worker.metrics)
         }
         self.scheduler = Scheduler(hosts: hosts.map { ($0.url, $0.concurrency) }, options: worker.configuration.schedulerOptions)
     }

@@ -23,6 +23,7 @@ extension VibesSpoolCommand {
                 """)
 
         @OptionGroup var spool: SpoolOption
+        @OptionGroup var metricsOptions: MetricsOptions
 
         @Option(name: .customLong("ollama-url"), help: ArgumentHelp(
             "An Ollama base URL; repeat for several hosts (default: $VIBES_OLLAMA_URLS, comma-separated, else $OLLAMA_HOST, else http://127.0.0.1:11434).",
@@ -103,11 +104,24 @@ extension VibesSpoolCommand {
             let logger = makeLogger()
             let configuration = try WorkerConfiguration.resolve(settings, environment: ProcessInfo.processInfo.environment)
             let providers = configuration.effectiveHosts.map { OllamaProvider(configuration: configuration.ollama(for: $0)) }
-            let worker = SpoolWorker(configuration: configuration, providers: providers, logger: logger)
-            // The worker returning (--once, or after a graceful stop) ends the group cleanly.
+            let spool = configuration.spool
+            let metrics = metricsOptions.enabled ? SpoolMetrics(refresh: { $0.observe(spool: spool) }) : nil
+            var services: [any Service] = []
+            if let metrics {
+                do {
+                    services = try await metricsOptions.makeServices(metrics, logger: logger)
+                } catch {
+                    printError("vibes-spool: \(error)")
+                    exitProcess(2)
+                }
+            }
+            let worker = SpoolWorker(configuration: configuration, providers: providers, logger: logger, metrics: metrics)
+            // The worker returning (--once, or after a graceful stop) ends the group cleanly; the
+            // metrics services then write (or serve) a last time and stop.
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
-                    services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)]
+                        + services.map { .init(service: $0) },
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             var failure: (any Error)?
             do {

@@ -8,17 +8,29 @@ import FoundationEssentials
 import Foundation
 #endif
 import ArgumentParser
+import Glibc
 import VibesSpool
 
 extension VibesSpoolCommand {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Counts per folder, running jobs with their reply bytes and age, and the pause if any.")
+            abstract: "Counts per folder, running jobs with their reply bytes and age, and the pause if any.",
+            discussion: """
+                --watch redraws every second until Ctrl-C. Its tok/s is an estimate: the reply's bytes per \
+                second since the last redraw, divided by \(Int(StatusView.bytesPerToken)).
+                """)
 
         @OptionGroup var spool: SpoolOption
 
         @Flag(help: "Print JSON.")
         var json = false
+
+        @Flag(help: "Redraw every second (on a terminal; else print a block each second) until interrupted.")
+        var watch = false
+
+        func validate() throws {
+            if watch && json { throw ValidationError("--watch and --json cannot be combined (--json prints once)") }
+        }
 
         func run() async throws {
             let directory = spool.directory
@@ -26,6 +38,7 @@ extension VibesSpoolCommand {
                 printError("vibes-spool: \(directory.root) is not a spool (no incoming/); `vibes-spool run` creates one")
                 exitProcess(1)
             }
+            if watch { try await StatusWatch(directory: directory).run() }
             let status = try SpoolStatus.read(directory)
             if json {
                 let encoder = JSONEncoder()
