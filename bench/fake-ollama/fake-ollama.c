@@ -980,8 +980,10 @@ static void handle_request(conn_t *c, const char *method, size_t mlen, const cha
         const char *m = NULL;
         size_t ml = 0;
         if (opt_models_given && json_str_at(json_find_key(body, blen, "model", 0), body + blen, &m, &ml) &&
-            !model_find(m, ml, 0))
+            !model_find(m, ml, 0)) {
+            n_not_found++;
             respond_not_found(c, m, ml);
+        }
         else respond_json(c, 200, "OK", SHOW);
     } else if (PATH_IS("/api/ps")) {
         if (sim_on) respond_models(c, 1);
