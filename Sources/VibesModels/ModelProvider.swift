@@ -21,4 +21,32 @@ public protocol ModelProvider: Sendable {
     /// consuming task, or dropping the iterator, stops the generation (for Ollama: closes the
     /// connection, the only way to make it stop).
     func chatStream(_ request: ChatRequest) -> ChatStream
+
+    /// Whether the provider answers at all (for Ollama: `GET /api/version`).
+    func probe() async throws
+
+    /// The names of the models installed now (for Ollama: `/api/tags`, without `/api/show`).
+    func installedModels() async throws -> [String]
+
+    /// The models loaded in memory now, if the provider can tell (for Ollama: `/api/ps`), as
+    /// ``LoadedModel``s.
+    func loadedModels() async throws -> [LoadedModel]
+}
+
+/// A model a provider holds in memory.
+public struct LoadedModel: Sendable, Hashable {
+    public var name: String
+    /// The context window it was loaded with, when the provider says.
+    public var contextLength: Int?
+
+    public init(name: String, contextLength: Int? = nil) {
+        self.name = name
+        self.contextLength = contextLength
+    }
+}
+
+extension ModelProvider {
+    public func probe() async throws { _ = try await models() }
+    public func installedModels() async throws -> [String] { try await models().map(\.name) }
+    public func loadedModels() async throws -> [LoadedModel] { [] }
 }

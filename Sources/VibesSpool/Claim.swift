@@ -132,7 +132,9 @@ extension SpoolDirectory {
     }
 
     /// Puts an active job back into `incoming/`, keeping its attempt count, and releases it.
-    func putBack(_ job: ClaimedJob, attempts: Int) throws {
+    /// Returns its name in `incoming/` (`nil`: it was gone).
+    @discardableResult
+    func putBack(_ job: ClaimedJob, attempts: Int) throws -> String? {
         try FileSystem.remove("\(active)/\(job.id).partial")
         var name = "\(job.id).json"
         var suffix = 1
@@ -145,7 +147,7 @@ extension SpoolDirectory {
                 try FileSystem.fsyncDirectory(incoming)
                 try FileSystem.fsyncDirectory(active)
                 close(job.fd)
-                return
+                return name
             case .targetExists:
                 try? FileSystem.remove(side)
                 suffix += 1
@@ -153,7 +155,7 @@ extension SpoolDirectory {
             case .sourceMissing:
                 try? FileSystem.remove(side)
                 close(job.fd)
-                return
+                return nil
             }
         }
     }

@@ -5,17 +5,35 @@
 import Glibc
 import VibesModels
 
-/// Everything the worker needs to know, built once (CLI, then environment, then defaults).
+/// One Ollama host the worker sends jobs to.
+public struct HostConfiguration: Sendable, Equatable {
+    /// Its base URL, normalized (`http://host:11434`).
+    public var url: String
+    /// Jobs it runs at once.
+    public var concurrency: Int
+
+    public init(url: String, concurrency: Int) {
+        self.url = url
+        self.concurrency = max(1, concurrency)
+    }
+}
+
+/// Everything the worker needs to know, built once: from the command line and the environment
+/// by ``WorkerConfiguration/resolve(_:environment:)``, with the defaults in ``WorkerDefaults``.
 public struct WorkerConfiguration: Sendable {
     public var spool: SpoolDirectory
+    /// Time limits and the first host's URL; each host's provider copies it with its own URL.
     public var ollama: OllamaProvider.Configuration
-    /// Jobs run at once. 1, as Ollama's own `OLLAMA_NUM_PARALLEL` default.
+    /// The hosts; empty means one: `ollama.baseURL` with `concurrency`.
+    public var hosts: [HostConfiguration]
+    /// Jobs run at once on a host without its own value. 1, as Ollama's `OLLAMA_NUM_PARALLEL`.
     public var concurrency: Int
     /// Transient failures are retried up to this many times (so up to `retries + 1` attempts).
     public var retries: Int
     /// How long running jobs may go on after SIGTERM before they are put back.
     public var grace: Duration
-    /// The periodic rescan of `incoming/` and `active/`; `nil` turns it off.
+    /// The periodic rescan of `incoming/` and `active/` (and refresh of the hosts' model lists);
+    /// `nil` turns it off.
     public var rescanInterval: Duration?
     public var maxRequestBytes: Int
     /// Handle what is queued at start, then return.
@@ -25,15 +43,24 @@ public struct WorkerConfiguration: Sendable {
     public var backoffCap: Duration
     /// `host:pid`, written into every envelope.
     public var workerID: String
+    public var order: JobOrder
+    /// In `--order model`: how long a job may be passed over for jobs of a loaded model.
+    public var maxWait: Duration
+    /// `NOTIFY_SOCKET` and `WATCHDOG_USEC`/`WATCHDOG_PID`, as read at start.
+    public var systemd: [String: String]
 
     public init(
-        spool: SpoolDirectory, ollama: OllamaProvider.Configuration = .init(), concurrency: Int = 1, retries: Int = 3,
-        grace: Duration = .seconds(30), rescanInterval: Duration? = .seconds(30), maxRequestBytes: Int = 16 << 20,
-        once: Bool = false, backoffBase: Duration = .seconds(1), backoffCap: Duration = .seconds(60),
-        workerID: String = WorkerConfiguration.defaultWorkerID()
+        spool: SpoolDirectory, ollama: OllamaProvider.Configuration = .init(), hosts: [HostConfiguration] = [],
+        concurrency: Int = WorkerDefaults.concurrency, retries: Int = WorkerDefaults.retries,
+        grace: Duration = WorkerDefaults.grace, rescanInterval: Duration? = WorkerDefaults.rescanInterval,
+        maxRequestBytes: Int = WorkerDefaults.maxRequestBytes, once: Bool = false,
+        backoffBase: Duration = WorkerDefaults.backoffBase, backoffCap: Duration = WorkerDefaults.backoffCap,
+        workerID: String = WorkerConfiguration.defaultWorkerID(), order: JobOrder = WorkerDefaults.order,
+        maxWait: Duration = WorkerDefaults.maxWait, systemd: [String: String] = [:]
     ) {
         self.spool = spool
         self.ollama = ollama
+        self.hosts = hosts
         self.concurrency = max(1, concurrency)
         self.retries = max(0, retries)
         self.grace = grace
@@ -43,17 +70,49 @@ public struct WorkerConfiguration: Sendable {
         self.backoffBase = backoffBase
         self.backoffCap = backoffCap
         self.workerID = workerID
+        self.order = order
+        self.maxWait = maxWait
+        self.systemd = systemd
     }
 
     public static func defaultWorkerID() -> String {
         "\(hostName()):\(getpid())"
     }
 
-    /// The delay before retry number `retry` (1-based): base, 2×base, 4×base, … capped.
-    func backoff(retry: Int) -> Duration {
-        let factor = 1 << min(max(retry - 1, 0), 20)
-        return min(backoffBase * factor, backoffCap)
+    /// The hosts as configured, or the one from `ollama.baseURL`.
+    public var effectiveHosts: [HostConfiguration] {
+        hosts.isEmpty ? [HostConfiguration(url: ollama.baseURL, concurrency: concurrency)] : hosts
     }
+
+    /// The provider configuration for one host.
+    public func ollama(for host: HostConfiguration) -> OllamaProvider.Configuration {
+        var configuration = ollama
+        configuration.baseURL = host.url
+        return configuration
+    }
+
+    /// The scheduler's options.
+    var schedulerOptions: Scheduler.Options {
+        Scheduler.Options(
+            order: order, maxWait: maxWait.seconds, retries: retries, backoffBase: backoffBase.seconds,
+            backoffCap: backoffCap.seconds, once: once)
+    }
+}
+
+/// The defaults, in one place (the command line shows them in its help).
+public enum WorkerDefaults {
+    public static let spool = "./spool"
+    public static let concurrency = 1
+    public static let retries = 3
+    public static let grace = Duration.seconds(30)
+    public static let rescanInterval: Duration? = .seconds(30)
+    public static let maxRequestBytes = 16 << 20
+    public static let backoffBase = Duration.seconds(1)
+    public static let backoffCap = Duration.seconds(60)
+    public static let order = JobOrder.model
+    public static let maxWait = Duration.seconds(120)
+    public static let firstByteTimeout = Duration.seconds(600)
+    public static let idleTimeout = Duration.seconds(120)
 }
 
 /// This machine's host name.

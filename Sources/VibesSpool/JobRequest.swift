@@ -35,6 +35,8 @@ public struct JobRequest: Sendable {
     /// The job's own deadline.
     public var timeout: Duration?
     public var metadata: JSONValue?
+    /// -100…100, higher first; 0 when absent.
+    public var priority = 0
 
     /// `[A-Za-z0-9._-]{1,128}`, not starting with `.`.
     public static func isValidID(_ id: String) -> Bool {
@@ -153,6 +155,12 @@ public struct JobRequest: Sendable {
             self.timeout = nil
         }
         self.metadata = object["metadata"]
+        if let priorityValue = object["priority"] {
+            guard case .int(let priority) = priorityValue, (-100...100).contains(priority) else {
+                throw InvalidRequest(field: "priority", "`priority`: expected an integer from -100 to 100, found \(Self.show(priorityValue))")
+            }
+            self.priority = Int(priority)
+        }
         self.chat = ChatRequest(model: model, messages: messages, tools: tools, ollama: settings)
     }
 

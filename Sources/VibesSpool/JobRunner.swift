@@ -9,139 +9,176 @@ import Foundation
 #endif
 import Glibc
 import Logging
-import NIOPosix
-import Synchronization
 import VibesModels
 
-/// Runs one claimed job to its end: `done/`, `failed/`, or back into `incoming/` on shutdown.
+/// A job this worker holds (claimed and read), between its attempts.
+struct JobContext: Sendable {
+    var job: ClaimedJob
+    var request: JobRequest
+    /// Attempts started, counting earlier claims'.
+    var attempts: Int
+    let startedAt: Date
+    /// The job's own `timeout`, as an instant and as seconds since 1970.
+    let deadline: ContinuousClock.Instant?
+    let deadlineSince1970: Double?
+    var lastError: ModelError?
+    /// Reply bytes the last attempt wrote.
+    var partialBytes = 0
+    /// The base URL of the host of the last attempt.
+    var host: String?
+}
+
+/// Claims, runs and commits jobs, one step at a time; the scheduler decides between the steps.
+/// Its `provider` is the host the attempts go to.
 struct JobRunner: Sendable {
-    enum Outcome: Sendable {
-        case done
-        case failed(JobErrorKind)
-        case putBack
+    enum Claimed: Sendable {
+        /// Gone (another worker took it), or the claim failed and the file stays in `incoming/`.
+        case lost
+        /// It ended at its claim: not a request (failed), or put back.
+        case ended(JobOutcome)
+        case ready(JobContext)
+    }
+
+    enum Attempt: Sendable {
+        /// The reply is in the partial file, still open for the commit.
+        case replied(ReplySummary, PartialFile)
+        case failed(ModelError)
+        case cancelled
+        /// The spool's file system failed (a full disk, permissions).
+        case spoolError(any Error)
     }
 
     let configuration: WorkerConfiguration
-    let provider: any ModelProvider
+    let io: SpoolIO
     let logger: Logger
-    /// Threads for the commits' fsyncs, which must not block the few threads of Swift's
-    /// concurrency pool (the streams, the HTTP client's tasks and the worker loop run there).
-    let blockingIO: NIOThreadPool
+    let provider: any ModelProvider
+    let hostURL: String
 
     var spool: SpoolDirectory { configuration.spool }
 
-    /// Runs the job. `generationEnded` is called once the job no longer needs Ollama (its reply
-    /// is in, or it failed, or it is being put back), before the commit's fsyncs: the scheduler
-    /// gives the Ollama slot to the next job while this one commits. Its argument says that
-    /// Ollama could not be reached, so that the scheduler pauses before it claims again.
-    func run(_ claimed: ClaimedJob, generationEnded: @escaping @Sendable (_ ollamaUnreachable: Bool) -> Void) async -> Outcome {
-        var job = claimed
-        var logger = logger
-        logger[metadataKey: "job"] = "\(job.id)"
-        let once = Once()
-        let generationEnded: @Sendable (Bool) -> Void = { if once.first() { generationEnded($0) } }
-        defer { generationEnded(false) }
+    func claim(_ name: String) async -> Claimed {
+        let job: ClaimedJob
         do {
-            return try await run(&job, logger: &logger, generationEnded: generationEnded)
+            switch try await io.claim(name, workerID: configuration.workerID) {
+            case .lost: return .lost
+            case .rejected(let id, let reason):
+                logger.error("failed (invalid_request): \(reason)", metadata: ["job": "\(id)"])
+                return .ended(.failed(unreachable: false))
+            case .claimed(let claimed): job = claimed
+            }
         } catch {
-            // A file-system error (disk full, permissions): give the job back rather than lose it.
-            logger.error("spool error, the job goes back to incoming/ for another try: \(error)")
-            try? spool.putBack(job, attempts: job.previousAttempts + 1)
-            return .putBack
+            logger.error("cannot claim incoming/\(name): \(error)")
+            return .lost
+        }
+        do {
+            return try await prepare(job)
+        } catch {
+            logger.error("spool error, the job goes back to incoming/: \(error)", metadata: ["job": "\(job.id)"])
+            _ = try? await io.putBack(job, attempts: job.previousAttempts)
+            return .ended(.putBack)
         }
     }
 
-    private func run(_ job: inout ClaimedJob, logger: inout Logger, generationEnded: @Sendable (Bool) -> Void) async throws -> Outcome {
+    /// Reads and checks the request; an invalid one fails at once.
+    private func prepare(_ claimed: ClaimedJob) async throws -> Claimed {
+        var job = claimed
         let limit = configuration.maxRequestBytes
+        let attempts = job.previousAttempts + 1
         guard job.size <= limit else {
             let invalid = InvalidRequest(field: nil, "the file is \(job.size) bytes, over the limit of \(limit) bytes (--max-request-bytes)")
-            generationEnded(false)
-            return try await fail(job, JobFailure(invalid), model: nil, attempts: job.previousAttempts + 1, partialBytes: 0, metadata: nil, logger: logger)
+            return .ended(await fail(job, JobFailure(invalid), model: nil, attempts: attempts, partialBytes: 0, metadata: nil))
         }
-        let bytes = try FileSystem.readAll(job.fd, limit: limit + 1, path: "\(spool.active)/\(job.id).json")
+        let bytes = try await io.read(job, limit: limit + 1)
         let request: JobRequest
         do {
             request = try JobRequest.parse(bytes)
         } catch let invalid as InvalidRequest {
             let salvaged = JobRequest.salvage(bytes)
-            try spool.rename(&job, to: salvaged.id ?? job.id)
-            logger[metadataKey: "job"] = "\(job.id)"
-            generationEnded(false)
-            return try await fail(
-                job, JobFailure(invalid), model: salvaged.model, attempts: job.previousAttempts + 1, partialBytes: 0,
-                metadata: salvaged.metadata, logger: logger)
+            job = try await io.rename(job, to: salvaged.id ?? job.id)
+            return .ended(
+                await fail(job, JobFailure(invalid), model: salvaged.model, attempts: attempts, partialBytes: 0, metadata: salvaged.metadata))
         }
-        try spool.rename(&job, to: request.id ?? job.id)
-        logger[metadataKey: "job"] = "\(job.id)"
-        logger.debug("claimed \(job.originalName), model \(request.chat.model)")
-
+        job = try await io.rename(job, to: request.id ?? job.id)
+        logger.debug("claimed \(job.originalName), model \(request.chat.model)", metadata: ["job": "\(job.id)"])
         let startedAt = Date()
-        let deadline = request.timeout.map { ContinuousClock.now + $0 }
-        var attempts = job.previousAttempts
-        var retry = 0
-        while true {
-            attempts += 1
-            if attempts > 1 { try FileSystem.writeFile(spool.attemptsFile(activeID: job.id), "\(attempts)\n") }
-            let partial = PartialFile(path: "\(spool.active)/\(job.id).partial")
-            defer { partial.close() }
-            do {
-                let reply = try await stream(request, into: partial, deadline: deadline, startedAt: startedAt)
-                generationEnded(false)
-                let (spool, finished, fd, workerID, metadata, count) = (spool, job, partial.fd, configuration.workerID, request.metadata, attempts)
-                try await blockingIO.runIfActive {
-                    try spool.finishDone(finished, partialFD: fd, reply: reply, attempts: count, workerID: workerID, metadata: metadata)
-                }
-                close(job.fd)
-                logger.info("done: \(partial.written) bytes, attempt \(attempts)")
-                return .done
-            } catch is CancellationError {
-                partial.close()  // before putBack removes it
-                generationEnded(false)
-                try spool.putBack(job, attempts: attempts)
-                logger.notice("stopped; put back into incoming/ (attempt \(attempts) kept)")
-                return .putBack
-            } catch let error as ModelError {
-                retry += 1
-                let delay = configuration.backoff(retry: retry)
-                let fitsDeadline = deadline.map { ContinuousClock.now + delay < $0 } ?? true
-                if error.isRetryable && attempts <= configuration.retries && fitsDeadline {
-                    logger.warning("attempt \(attempts) failed (\(error)); retrying in \(delay)")
-                    do {
-                        try await Task.sleep(for: delay)
-                    } catch {
-                        generationEnded(false)
-                        try spool.putBack(job, attempts: attempts)
-                        logger.notice("stopped while waiting to retry; put back into incoming/")
-                        return .putBack
-                    }
-                    continue
-                }
-                generationEnded(error.isConnectionProblem)
-                return try await fail(job, JobFailure(error), model: request.chat.model, attempts: attempts, partialBytes: partial.written, metadata: request.metadata, logger: logger)
-            }
+        return .ready(
+            JobContext(
+                job: job, request: request, attempts: job.previousAttempts, startedAt: startedAt,
+                deadline: request.timeout.map { ContinuousClock.now + $0 },
+                deadlineSince1970: request.timeout.map { startedAt.timeIntervalSince1970 + $0.seconds }))
+    }
+
+    /// One attempt: the reply streamed into `active/ID.partial`, emptied first.
+    func attempt(_ context: inout JobContext) async -> Attempt {
+        context.attempts += 1
+        context.host = hostURL
+        let partial = PartialFile(path: "\(spool.active)/\(context.job.id).partial")
+        do {
+            if context.attempts > 1 { try await io.writeAttempts(context.job, context.attempts) }
+            let reply = try await stream(context.request, into: partial, deadline: context.deadline, startedAt: context.startedAt)
+            return .replied(reply, partial)
+        } catch is CancellationError {
+            partial.close()
+            return .cancelled
+        } catch let error as ModelError {
+            context.partialBytes = partial.written
+            context.lastError = error
+            partial.close()
+            return .failed(error)
+        } catch {
+            context.partialBytes = partial.written
+            partial.close()
+            return .spoolError(error)
         }
+    }
+
+    func commitDone(_ context: JobContext, reply: ReplySummary, partial: PartialFile) async -> JobOutcome {
+        defer { partial.close() }
+        do {
+            try await io.finishDone(context, partialFD: partial.fd, reply: reply, workerID: configuration.workerID)
+        } catch {
+            partial.close()
+            logger.error("cannot commit the reply, the job goes back to incoming/: \(error)", metadata: ["job": "\(context.job.id)"])
+            _ = try? await io.putBack(context.job, attempts: context.attempts)
+            return .putBack
+        }
+        close(context.job.fd)
+        logger.info("done: \(partial.written) bytes, attempt \(context.attempts), \(hostURL)", metadata: ["job": "\(context.job.id)"])
+        return .done
+    }
+
+    func commitFailed(_ context: JobContext, _ failure: JobFailure) async -> JobOutcome {
+        await fail(
+            context.job, failure, model: context.request.chat.model, attempts: max(context.attempts, 1),
+            partialBytes: context.partialBytes, metadata: context.request.metadata)
     }
 
     private func fail(
-        _ job: ClaimedJob, _ failure: JobFailure, model: String?, attempts: Int, partialBytes: Int, metadata: JSONValue?, logger: Logger
-    ) async throws -> Outcome {
-        let (spool, workerID) = (spool, configuration.workerID)
-        try await blockingIO.runIfActive {
-            try spool.finishFailed(job, partialBytes: partialBytes, failure: failure, model: model, attempts: attempts, workerID: workerID, metadata: metadata)
+        _ job: ClaimedJob, _ failure: JobFailure, model: String?, attempts: Int, partialBytes: Int, metadata: JSONValue?
+    ) async -> JobOutcome {
+        do {
+            try await io.finishFailed(
+                job, failure: failure, model: model, attempts: attempts, partialBytes: partialBytes,
+                workerID: configuration.workerID, metadata: metadata)
+        } catch {
+            logger.error("cannot commit the failure, the job goes back to incoming/: \(error)", metadata: ["job": "\(job.id)"])
+            _ = try? await io.putBack(job, attempts: attempts)
+            return .putBack
         }
         close(job.fd)
-        logger.error("failed (\(failure.kind.rawValue)): \(failure.message)")
-        return .failed(failure.kind)
+        logger.error("failed (\(failure.kind.rawValue)): \(failure.message)", metadata: ["job": "\(job.id)"])
+        return .failed(unreachable: failure.kind == .ollamaNotRunning)
     }
-}
 
-/// True the first time only.
-final class Once: Sendable {
-    private let done = Mutex(false)
-    func first() -> Bool {
-        done.withLock { done in
-            defer { done = true }
-            return !done
+    /// Back into `incoming/`, attempt count kept; the name it got there.
+    func putBack(_ context: JobContext, reason: String) async -> String? {
+        do {
+            let name = try await io.putBack(context.job, attempts: context.attempts)
+            logger.notice("\(reason); put back into incoming/ (attempt \(context.attempts) kept)", metadata: ["job": "\(context.job.id)"])
+            return name
+        } catch {
+            logger.error("cannot put the job back into incoming/ (\(error)); released, a rescan will find it", metadata: ["job": "\(context.job.id)"])
+            return nil
         }
     }
 }

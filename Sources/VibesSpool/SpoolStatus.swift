@@ -15,12 +15,22 @@ struct WorkerStateFile: Codable {
         var reason: String
         var since: String
     }
+    struct Running: Codable, Sendable {
+        var id: String
+        var host: String
+        var model: String
+    }
+    typealias Retrying = SpoolStatus.Retrying
+    typealias Host = SpoolStatus.Host
     var host: String
     var pid: Int32
     var startedAt: String
     var paused: Pause?
+    var running: [Running]? = nil
+    var retrying: [Retrying]? = nil
+    var hosts: [Host]? = nil
 
-    enum CodingKeys: String, CodingKey { case host, pid, paused, startedAt = "started_at" }
+    enum CodingKeys: String, CodingKey { case host, pid, paused, running, retrying, hosts, startedAt = "started_at" }
 }
 
 /// What `vibes-spool status` shows.
@@ -113,11 +123,23 @@ public struct SpoolStatus: Codable, Sendable {
             status.running.append(Running(id: id, bytes: Int64(partial?.st_size ?? 0), ageS: (age * 10).rounded() / 10))
         }
         status.counts.active = status.running.count
+        var placed: [String: WorkerStateFile.Running] = [:]
         for state in WorkerStateFile.live(in: spool) {
             if let pause = state.paused {
                 status.paused = Pause(reason: pause.reason, since: pause.since)
             }
+            for running in state.running ?? [] { placed[running.id] = running }
+            status.retrying += state.retrying ?? []
+            status.hosts += state.hosts ?? []
         }
+        for index in status.running.indices {
+            guard let place = placed[status.running[index].id] else { continue }
+            status.running[index].host = place.host
+            status.running[index].model = place.model
+        }
+        // Retrying jobs sit in active/ too, but hold no slot: they are not running.
+        let retryingIDs = Set(status.retrying.map(\.id))
+        status.running.removeAll { retryingIDs.contains($0.id) }
         return status
     }
 
@@ -126,7 +148,15 @@ public struct SpoolStatus: Codable, Sendable {
         var lines = ["spool \(spool)",
             "incoming \(counts.incoming)  active \(counts.active)  done \(counts.done)  failed \(counts.failed)"]
         for job in running {
-            lines.append("running \(job.id): \(job.bytes) bytes, \(job.ageS) s")
+            let place = [job.host, job.model].compactMap { $0 }.joined(separator: ", ")
+            lines.append("running \(job.id): \(job.bytes) bytes, \(job.ageS) s\(place.isEmpty ? "" : " (\(place))")")
+        }
+        for job in retrying {
+            lines.append("retrying \(job.id): attempt \(job.attempts + 1) at \(job.nextAt)")
+        }
+        for host in hosts {
+            let loaded = host.loaded.isEmpty ? "" : ", loaded: \(host.loaded.joined(separator: ", "))"
+            lines.append("host \(host.url): \(host.state), \(host.running) running, \(host.free) free\(loaded)")
         }
         if let paused {
             lines.append("paused since \(paused.since): \(paused.reason)")

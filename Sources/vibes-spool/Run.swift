@@ -23,71 +23,95 @@ extension VibesSpoolCommand {
                 """)
 
         @OptionGroup var spool: SpoolOption
-        @OptionGroup var ollama: OllamaOption
 
-        @Option(help: "Jobs run at once (Ollama's own default parallelism is 1).")
-        var concurrency = 1
+        @Option(name: .customLong("ollama-url"), help: ArgumentHelp(
+            "An Ollama base URL; repeat for several hosts (default: $VIBES_OLLAMA_URLS, comma-separated, else $OLLAMA_HOST, else http://127.0.0.1:11434).",
+            valueName: "url"))
+        var ollamaURLs: [String] = []
+
+        @Option(help: ArgumentHelp(
+            "Jobs run at once on each host (Ollama's own default parallelism is 1); URL=N sets one host's. Repeatable.",
+            valueName: "n|url=n"))
+        var concurrency: [String] = []
 
         @Option(help: "Retries of transient failures (up to N+1 attempts).")
-        var retries = 3
+        var retries = WorkerDefaults.retries
+
+        @Option(help: ArgumentHelp("model: a free slot prefers jobs whose model is loaded on its host; fifo: oldest first.", valueName: "model|fifo"))
+        var order: String = WorkerDefaults.order.rawValue
+
+        @Option(name: .customLong("max-wait"), help: "Seconds a job may be passed over for jobs of a loaded model (--order model).")
+        var maxWait: Double = WorkerDefaults.maxWait.seconds
 
         @Flag(help: "Handle everything queued, then exit (for cron).")
         var once = false
 
         @Option(help: "Seconds running jobs get to finish after SIGTERM.")
-        var grace: Double = 30
+        var grace: Double = WorkerDefaults.grace.seconds
 
-        @Option(name: .customLong("rescan-interval"), help: "Seconds between rescans of incoming/ and active/ (0: off).")
+        @Option(name: .customLong("rescan-interval"), help: "Seconds between rescans of incoming/ and active/ and refreshes of the hosts' model lists (0: off).")
         var rescanInterval: Double = 30
 
         @Option(name: .customLong("max-request-bytes"), help: "Largest request file accepted.")
-        var maxRequestBytes = 16 << 20
+        var maxRequestBytes = WorkerDefaults.maxRequestBytes
 
         @Option(name: .customLong("first-byte-timeout"), help: "Seconds to wait for Ollama's first byte (model loads count).")
-        var firstByteTimeout: Double = 600
+        var firstByteTimeout: Double = WorkerDefaults.firstByteTimeout.seconds
 
         @Option(name: .customLong("idle-timeout"), help: "Seconds to wait between chunks of a reply.")
-        var idleTimeout: Double = 120
+        var idleTimeout: Double = WorkerDefaults.idleTimeout.seconds
 
         @Option(name: .customLong("retry-delay"), help: "Seconds before the first retry; each next one doubles, up to 60.")
-        var retryDelay: Double = 1
+        var retryDelay: Double = WorkerDefaults.backoffBase.seconds
+
+        var settings: RunSettings {
+            var settings = RunSettings()
+            settings.spool = spool.spool
+            settings.ollamaURLs = ollamaURLs
+            settings.concurrency = concurrency
+            settings.retries = retries
+            settings.once = once
+            settings.grace = grace
+            settings.rescanInterval = rescanInterval
+            settings.maxRequestBytes = maxRequestBytes
+            settings.firstByteTimeout = firstByteTimeout
+            settings.idleTimeout = idleTimeout
+            settings.retryDelay = retryDelay
+            settings.order = JobOrder(rawValue: order)
+            settings.maxWait = maxWait
+            return settings
+        }
 
         func validate() throws {
-            guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-            guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
-            guard grace >= 0, rescanInterval >= 0, firstByteTimeout > 0, idleTimeout > 0, retryDelay >= 0 else {
-                throw ValidationError("durations must be positive")
+            guard JobOrder(rawValue: order) != nil else { throw ValidationError("--order must be model or fifo, not \(order)") }
+            do {
+                _ = try WorkerConfiguration.resolve(settings, environment: ProcessInfo.processInfo.environment)
+            } catch let error as ConfigurationError {
+                throw ValidationError(error.description)
             }
-            guard maxRequestBytes > 0 else { throw ValidationError("--max-request-bytes must be positive") }
         }
 
         func run() async throws {
             let logger = makeLogger()
-            var ollamaConfiguration = ollama.configuration
-            ollamaConfiguration.firstByteTimeout = .milliseconds(Int64(firstByteTimeout * 1000))
-            ollamaConfiguration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
-            let configuration = WorkerConfiguration(
-                spool: spool.directory, ollama: ollamaConfiguration, concurrency: concurrency, retries: retries,
-                grace: .milliseconds(Int64(grace * 1000)),
-                rescanInterval: rescanInterval > 0 ? .milliseconds(Int64(rescanInterval * 1000)) : nil,
-                maxRequestBytes: maxRequestBytes, once: once, backoffBase: .milliseconds(Int64(retryDelay * 1000)))
-            let provider = OllamaProvider(configuration: ollamaConfiguration)
-            let worker = SpoolWorker(
-                configuration: configuration, provider: provider, logger: logger,
-                environment: ProcessInfo.processInfo.environment)
+            let configuration = try WorkerConfiguration.resolve(settings, environment: ProcessInfo.processInfo.environment)
+            let providers = configuration.effectiveHosts.map { OllamaProvider(configuration: configuration.ollama(for: $0)) }
+            let worker = SpoolWorker(configuration: configuration, providers: providers, logger: logger)
             // The worker returning (--once, or after a graceful stop) ends the group cleanly.
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
                     services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            var failure: (any Error)?
             do {
                 try await group.run()
             } catch {
-                try? await provider.shutdown()
-                printError("vibes-spool: \(error)")
+                failure = error
+            }
+            for provider in providers { try? await provider.shutdown() }
+            if let failure {
+                printError("vibes-spool: \(failure)")
                 exitProcess(1)
             }
-            try? await provider.shutdown()
             exitProcess(once ? worker.summary.exitCode : 0)
         }
     }

@@ -29,7 +29,7 @@ struct SpoolOption: ParsableArguments {
     var spool: String?
 
     var directory: SpoolDirectory {
-        SpoolDirectory(spool ?? ProcessInfo.processInfo.environment["VIBES_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? "./spool")
+        SpoolDirectory.resolve(explicit: spool, environment: ProcessInfo.processInfo.environment)
     }
 }
 

@@ -35,15 +35,31 @@ extension SpoolWorkerTests {
         return (envelope, t, requests)
     }
 
+    /// A model that `/api/tags` does not list is never sent: it fails naming the host asked.
     @Test func modelNotInstalled() async throws {
         let (envelope, t, requests) = try await failedEnvelope(handler: FakeOllama.ollamaLike(models: []) { _ in .error(500, "x") }, model: "llama3.2")
         defer { t.cleanUp() }
         #expect(envelope["error"]?["kind"] == "model_not_installed")
-        #expect(envelope["error"]?["message"] == "Model 'llama3.2' is not installed. Run `ollama pull llama3.2`.")
+        let message = try #require(envelope["error"]?["message"]?.stringValue)
+        #expect(message.hasPrefix("Model 'llama3.2' is not installed. Run `ollama pull llama3.2`. Hosts asked: http://127.0.0.1:"))
         #expect(envelope["error"]?["http_status"] == 404)
         #expect(envelope["error"]?["retryable"] == false)
         #expect(envelope["error"]?["detail"] == "model 'llama3.2' not found")
         #expect(envelope["attempts"] == 1)
+        #expect(requests == 0, "not sent to a host that does not list it")
+    }
+
+    /// A list that is out of date: the host lists the model, but answers 404 for it.
+    @Test func modelNotInstalledThoughListed() async throws {
+        let handler: FakeOllama.Handler = { request in
+            if request.path == "/api/chat" { return .error(404, "model 'llama3.2' not found") }
+            return await FakeOllama.ollamaLike(models: ["llama3.2"]) { _ in .error(500, "x") }(request)
+        }
+        let (envelope, t, requests) = try await failedEnvelope(handler: handler, model: "llama3.2")
+        defer { t.cleanUp() }
+        #expect(envelope["error"]?["kind"] == "model_not_installed")
+        #expect(envelope["error"]?["message"]?.stringValue?.hasPrefix("Model 'llama3.2' is not installed. Run `ollama pull llama3.2`.") == true)
+        #expect(envelope["error"]?["detail"] == "model 'llama3.2' not found")
         #expect(requests == 1, "permanent: not retried")
     }
 
@@ -128,6 +144,7 @@ extension SpoolWorkerTests {
         defer { t.cleanUp() }
         let calls = Mutex(0)
         let handler: FakeOllama.Handler = { request in
+            guard request.path == "/api/chat" else { return .json(404, "404 page not found", contentType: "text/plain") }
             let n = calls.withLock { $0 += 1; return $0 }
             return n == 1 ? .error(503, "server busy, please try again") : .chatStream(pieces: ["ok"])
         }

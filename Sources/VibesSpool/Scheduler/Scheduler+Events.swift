@@ -1,0 +1,154 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+/// How each event changes the scheduler's state (the slots are filled afterwards, in one place).
+extension Scheduler {
+    mutating func queued(_ requests: [QueuedRequest], _ actions: inout [SchedulerAction]) {
+        for request in requests {
+            if let known = names[request.name], jobs[known]?.state == .waiting { continue }
+            nextToken += 1
+            let token = nextToken
+            names[request.name] = token
+            let model = request.model.map(ModelKey.normalized)
+            jobs[token] = Job(name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt)
+            if model == nil {
+                // Not a valid request: it fails at its claim, which needs no Ollama.
+                guard !stopping else { continue }
+                jobs[token]!.state = .running(host: nil)
+                actions.append(.start(token: token, name: request.name, host: nil))
+            } else {
+                queue.insert(token: token, priority: request.priority, loadKey: request.loadKey, queuedAt: request.queuedAt)
+            }
+        }
+    }
+
+    mutating func end(_ token: Int) {
+        guard let job = jobs.removeValue(forKey: token) else { return }
+        if names[job.name] == token { names[job.name] = nil }
+        if case .running(let host?) = job.state { hosts[host].generating.remove(token) }
+        for index in hosts.indices where hosts[index].trial == token { hosts[index].trial = nil }
+    }
+
+    mutating func hostAnswered(_ host: Int, installed: [String]?, loaded: [String], _ actions: inout [SchedulerAction]) {
+        let wasUp = hosts[host].state == .up
+        hosts[host].state = .up
+        hosts[host].installed = installed.map { Set($0.map(ModelKey.normalized)) }
+        hosts[host].loaded = Set(loaded.map(ModelKey.normalized))
+        hosts[host].refreshing = false
+        hosts[host].failedProbes = 0
+        hosts[host].reported = false
+        if !wasUp { actions.append(.log(.hostUp(host: host))) }
+        if unreachableSince != nil {
+            unreachableSince = nil
+            actions.append(.log(.resumed))
+        }
+        roundAnswered(host, &actions)
+    }
+
+    mutating func hostUnreachable(_ host: Int, _ actions: inout [SchedulerAction]) {
+        hosts[host].refreshing = false
+        if hosts[host].state == .down {
+            // A probe failed: probe again, later.
+            hosts[host].failedProbes += 1
+            actions.append(.probe(host: host, after: options.backoff(hosts[host].failedProbes + 1)))
+        } else {
+            markDown(host, &actions)
+        }
+        roundAnswered(host, &actions)
+    }
+
+    mutating func markDown(_ host: Int, _ actions: inout [SchedulerAction]) {
+        guard hosts[host].state != .down else { return }
+        hosts[host].state = .down
+        hosts[host].failedProbes = 0
+        actions.append(.log(.hostDown(host: host)))
+        actions.append(.probe(host: host, after: options.backoff(1)))
+    }
+
+    mutating func attemptFailed(_ token: Int, _ failure: AttemptFailure, _ actions: inout [SchedulerAction]) {
+        guard var job = jobs[token], case .running(let host) = job.state else { return }
+        if let host { hosts[host].generating.remove(token) }
+        job.claimed = true
+        if failure.diskFull {
+            requeue(token, &job)
+            if diskFull == nil {
+                diskFull = (now, 0)
+                actions.append(.log(.paused(reason: "the spool's disk is full")))
+                actions.append(.probeDisk(after: options.backoff(1)))
+            }
+            return
+        }
+        if let host, failure.unreachable { markDown(host, &actions) }
+        if let host, failure.modelMissing, let model = job.model {
+            hosts[host].installed?.remove(model)
+            if !hosts[host].refreshing {
+                hosts[host].refreshing = true
+                actions.append(.refreshModels(host: host))
+            }
+        }
+        if failure.unreachable || failure.modelMissing, let model = job.model, hosts.indices.contains(where: { $0 != host && hosts[$0].state == .up && hosts[$0].installed?.contains(model) == true }) {
+            // Another host has the model: at once, without a backoff and without failing.
+            if let host, hosts[host].trial == token { hosts[host].trial = nil }
+            requeue(token, &job)
+            return
+        }
+        let delay = options.backoff(job.retries + 1)
+        if failure.retryable && failure.attempts <= options.retries && (failure.deadline.map { now + delay < $0 } ?? true) {
+            job.retries += 1
+            job.state = .retrying(at: now + delay)
+            jobs[token] = job
+            actions.append(.log(.retrying(token: token, at: now + delay)))
+            return
+        }
+        let reason: FailReason
+        if failure.unreachable {
+            reason = .unreachable(hosts: hosts.map(\.url))
+            for index in hosts.indices where hosts[index].state == .down {
+                hosts[index].reported = true
+                if hosts[index].trial == token { hosts[index].trial = nil }
+            }
+            if hosts.allSatisfy({ $0.state == .down }) && unreachableSince == nil {
+                unreachableSince = now
+                actions.append(.log(.paused(reason: "Ollama not running at \(hosts.map(\.url).joined(separator: ", "))")))
+            }
+        } else if failure.modelMissing {
+            reason = .modelNotInstalled(hostsAsked: hosts.filter { $0.installed != nil }.map(\.url))
+        } else {
+            reason = .attemptError
+        }
+        job.state = .committing
+        jobs[token] = job
+        actions.append(.fail(token: token, name: nil, reason))
+    }
+
+    mutating func requeue(_ token: Int, _ job: inout Job) {
+        job.state = .waiting
+        jobs[token] = job
+        queue.insert(token: token, priority: job.priority, loadKey: job.loadKey, queuedAt: job.queuedAt)
+    }
+
+    mutating func diskProbed(_ ok: Bool, _ actions: inout [SchedulerAction]) {
+        guard let paused = diskFull else { return }
+        if ok {
+            diskFull = nil
+            actions.append(.log(.resumed))
+        } else {
+            diskFull = (paused.since, paused.probes + 1)
+            actions.append(.probeDisk(after: options.backoff(paused.probes + 2)))
+        }
+    }
+
+    mutating func shutdown(_ actions: inout [SchedulerAction]) {
+        guard !stopping else { return }
+        stopping = true
+        for (token, job) in jobs.sorted(by: { $0.key < $1.key }) where job.claimed {
+            switch job.state {
+            case .waiting, .retrying:
+                jobs[token]!.state = .committing
+                actions.append(.putBack(token: token))
+            case .running, .committing: break
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+import VibesModels
+
+/// The scheduler's actions as effects: child tasks that do the I/O and send events back.
+extension WorkerLoop {
+    func perform(_ actions: [SchedulerAction], _ group: inout DiscardingTaskGroup) {
+        for action in actions {
+            switch action {
+            case .start(let token, let name, let host):
+                let context = name == nil ? contexts.removeValue(forKey: token) : nil
+                Self.spawn(.start(token: token, name: name, context: context, host: host), runners, io, worker, &group)
+            case .fail(let token, let name, let reason):
+                let context = name == nil ? contexts.removeValue(forKey: token) : nil
+                Self.spawn(.fail(token: token, name: name, context: context, reason: reason), runners, io, worker, &group)
+            case .putBack(let token):
+                Self.spawn(.putBack(token: token, context: contexts.removeValue(forKey: token)), runners, io, worker, &group)
+            case .refreshModels(let host):
+                Self.spawn(.refresh(host: host), runners, io, worker, &group)
+            case .probe(let host, let delay):
+                Self.spawn(.probe(host: host, after: delay), runners, io, worker, &group)
+            case .probeDisk(let delay):
+                Self.spawn(.probeDisk(after: delay), runners, io, worker, &group)
+            case .wake(let at):
+                Self.spawn(.wake(after: max(0, at - Self.now())), runners, io, worker, &group)
+            case .log(let notice):
+                log(notice)
+            case .exit:
+                exited = true
+            }
+        }
+    }
+
+    /// An action with what its task needs, taken out of the loop's state.
+    enum Effect: Sendable {
+        case start(token: Int, name: String?, context: JobContext?, host: Int?)
+        case fail(token: Int, name: String?, context: JobContext?, reason: FailReason)
+        case putBack(token: Int, context: JobContext?)
+        case refresh(host: Int)
+        case probe(host: Int, after: Double)
+        case probeDisk(after: Double)
+        case wake(after: Double)
+    }
+
+    private static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
+        group.addTask {
+            switch effect {
+            case .start(let token, let name, let context, let host):
+                await start(token: token, name: name, context: context, host: host, runner: runners[host ?? 0], worker: worker)
+            case .fail(let token, let name, let context, let reason):
+                await fail(token: token, name: name, context: context, reason: reason, runner: runners[0], worker: worker)
+            case .putBack(let token, let context):
+                if let context { _ = await runners[0].putBack(context, reason: "stopping") }
+                worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
+            case .refresh(let host):
+                worker.send(.scheduler(await refresh(host, worker.providers[host])))
+            case .probe(let host, let delay):
+                guard await sleep(delay) else { return }
+                do {
+                    try await worker.providers[host].probe()
+                    worker.send(.scheduler(.hostAnswered(host: host)))
+                } catch let error as ModelError where error.isConnectionProblem {
+                    worker.send(.scheduler(.hostUnreachable(host: host)))
+                } catch {
+                    worker.send(.scheduler(.hostAnswered(host: host)))
+                }
+            case .probeDisk(let delay):
+                guard await sleep(delay) else { return }
+                worker.send(.scheduler(.diskProbed(ok: await io.hasRoom())))
+            case .wake(let delay):
+                guard await sleep(delay) else { return }
+                worker.send(.scheduler(.tick))
+            }
+        }
+    }
+
+    /// Sleeps `seconds`; false when cancelled.
+    private static func sleep(_ seconds: Double) async -> Bool {
+        (try? await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up))))) != nil
+    }
+
+    private static func start(token: Int, name: String?, context: JobContext?, host: Int?, runner: JobRunner, worker: SpoolWorker) async {
+        guard let context = await claimed(token: token, name: name, context: context, runner: runner, worker: worker) else { return }
+        guard let host else {
+            // Not a request when it was read, a valid one now: read it again.
+            let back = await runner.putBack(context, reason: "changed since it was read")
+            worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
+            if let back { worker.send(.files([back])) }
+            return
+        }
+        await attempt(token: token, context: context, host: host, runner: runner, worker: worker)
+    }
+
+    private static func fail(token: Int, name: String?, context: JobContext?, reason: FailReason, runner: JobRunner, worker: SpoolWorker) async {
+        guard let context = await claimed(token: token, name: name, context: context, runner: runner, worker: worker) else { return }
+        let outcome = await runner.commitFailed(context, failure(reason, context))
+        worker.send(.scheduler(.jobEnded(token: token, outcome: outcome)))
+    }
+
+    /// The job claimed and read (or already held); `nil` when it ended there (event sent).
+    private static func claimed(
+        token: Int, name: String?, context: JobContext?, runner: JobRunner, worker: SpoolWorker
+    ) async -> JobContext? {
+        if let context { return context }
+        guard let name else { return nil }
+        switch await runner.claim(name) {
+        case .lost:
+            worker.send(.scheduler(.claimEnded(token: token)))
+            return nil
+        case .ended(let outcome):
+            worker.send(.scheduler(.jobEnded(token: token, outcome: outcome)))
+            return nil
+        case .ready(let context):
+            return context
+        }
+    }
+
+    private static func attempt(token: Int, context: JobContext, host: Int, runner: JobRunner, worker: SpoolWorker) async {
+        var context = context
+        worker.send(.attemptStarted(token: token, id: context.job.id, host: host, model: context.request.chat.model))
+        switch await runner.attempt(&context) {
+        case .replied(let reply, let partial):
+            worker.send(.scheduler(.generationEnded(token: token)))
+            let outcome = await runner.commitDone(context, reply: reply, partial: partial)
+            worker.send(.scheduler(.jobEnded(token: token, outcome: outcome)))
+        case .failed(let error):
+            worker.send(.attemptFailed(token: token, context, AttemptFailure(error, attempts: context.attempts, deadline: context.deadlineSince1970)))
+        case .cancelled:
+            _ = await runner.putBack(context, reason: "stopped")
+            worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
+        case .spoolError(let error) where (error as? SpoolError)?.isDiskFull == true:
+            // Not the job's fault: it waits for room, and this attempt does not count.
+            context.attempts -= 1
+            runner.logger.error("the spool's disk is full (\(error)); the job waits for room", metadata: ["job": "\(context.job.id)"])
+            worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
+        case .spoolError(let error):
+            let back = await runner.putBack(context, reason: "spool error (\(error))")
+            worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
+            if let back { worker.send(.files([back])) }
+        }
+    }
+
+    private static func refresh(_ host: Int, _ provider: any ModelProvider) async -> SchedulerEvent {
+        do {
+            let installed = try await provider.installedModels()
+            let loaded = (try? await provider.loadedModels()) ?? []
+            return .hostModels(host: host, installed: installed, loaded: loaded.map(\.name))
+        } catch let error as ModelError where error.isConnectionProblem {
+            return .hostUnreachable(host: host)
+        } catch {
+            // It answers, but not with a list: any model may be there.
+            return .hostModels(host: host, installed: nil, loaded: [])
+        }
+    }
+
+    /// The error envelope's content for a failure the scheduler decided.
+    static func failure(_ reason: FailReason, _ context: JobContext) -> JobFailure {
+        let model = context.request.chat.model
+        switch reason {
+        case .attemptError:
+            return context.lastError.map(JobFailure.init) ?? JobFailure(kind: .ollamaError, message: "The job failed without an error from Ollama.")
+        case .unreachable(let hosts):
+            var detail: String?
+            if case .notRunning(_, let cause) = context.lastError { detail = cause }
+            return JobFailure(
+                kind: .ollamaNotRunning, message: "Ollama not running at \(hosts.joined(separator: ", ")). Start it with `ollama serve`.",
+                retryable: true, detail: detail)
+        case .modelNotInstalled(let asked):
+            var detail: String?
+            if case .modelNotInstalled(_, let text) = context.lastError { detail = text }
+            let hosts = asked.isEmpty ? "" : " Hosts asked: \(asked.joined(separator: ", "))."
+            return JobFailure(
+                kind: .modelNotInstalled, message: "Model '\(model)' is not installed. Run `ollama pull \(model)`.\(hosts)",
+                httpStatus: 404, detail: detail ?? "model '\(model)' not found")
+        }
+    }
+}
+
+extension AttemptFailure {
+    init(_ error: ModelError, attempts: Int, deadline: Double?) {
+        var modelMissing = false
+        if case .modelNotInstalled = error { modelMissing = true }
+        self.init(
+            unreachable: error.isConnectionProblem, modelMissing: modelMissing, retryable: error.isRetryable, attempts: attempts,
+            deadline: deadline)
+    }
+}
+
+extension SpoolError {
+    /// No room on the spool's file system (ENOSPC, EDQUOT).
+    var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
+}

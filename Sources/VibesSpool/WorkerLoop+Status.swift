@@ -1,0 +1,104 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+import VibesModels
+
+/// What the worker shows: logs of the scheduler's notices, its state file for `status`, the
+/// systemd status line, and the timers that drive them.
+extension WorkerLoop {
+    func startTimers(_ group: inout DiscardingTaskGroup) {
+        let worker = self.worker
+        func every(_ period: Duration, _ event: SpoolWorker.Event, into group: inout DiscardingTaskGroup) {
+            group.addTask {
+                while (try? await Task.sleep(for: period)) != nil {
+                    worker.send(event)
+                }
+            }
+        }
+        if !configuration.once, let interval = configuration.rescanInterval, interval > .zero {
+            every(interval, .rescan(reason: nil), into: &group)
+        }
+        if let watchdog = SystemdNotifier.watchdogInterval(environment: configuration.systemd) {
+            // Pinged from the loop itself, so a stuck loop is restarted.
+            worker.notifier.send("WATCHDOG=1")
+            every(watchdog / 3, .watchdog, into: &group)
+        }
+        every(.seconds(1), .publish, into: &group)
+    }
+
+    func log(_ notice: SchedulerNotice) {
+        stateChanged = true
+        let hosts = configuration.effectiveHosts
+        switch notice {
+        case .hostDown(let host):
+            if hosts.count > 1 {
+                logger.warning("\(hosts[host].url) does not answer: paused; its jobs go to other hosts with their model; probing it with backoff")
+            }
+        case .hostUp(let host):
+            if hosts.count > 1 || scheduler.hosts[host].failedProbes > 0 { logger.notice("\(hosts[host].url) answers") }
+        case .paused(let reason):
+            pause = (reason, Date())
+            let waiting = (try? FileSystem.list(configuration.spool.incoming).filter(SpoolDirectory.isRequestName).count) ?? 0
+            if reason.hasPrefix("Ollama") {
+                logger.error("pausing: \(reason); \(waiting) job(s) wait in incoming/. Start it with `ollama serve`.")
+            } else {
+                logger.error("pausing: \(reason); \(waiting) job(s) wait in incoming/; checking for room with backoff")
+            }
+            try? publish()
+        case .resumed:
+            if let pause { logger.notice("resuming: \(pause.reason) no more (paused since \(RFC3339.format(pause.since)))") }
+            pause = nil
+            try? publish()
+        case .retrying(let token, let at):
+            guard let context = contexts[token] else { return }
+            let delay = max(0, at - Self.now())
+            logger.warning(
+                "attempt \(context.attempts) failed (\(context.lastError.map { "\($0)" } ?? "")); retrying in \(ModelErrorFormat.seconds(delay))",
+                metadata: ["job": "\(context.job.id)"])
+        }
+    }
+
+    func updateStatus() {
+        guard worker.notifier.isEnabled else { return }
+        let summary = worker.summary
+        var line = "queued \(scheduler.waiting), running \(running.count), done \(summary.done), failed \(summary.failed)"
+        if let pause { line += "; paused: \(pause.reason)" }
+        guard line != lastStatus else { return }
+        lastStatus = line
+        worker.notifier.send("STATUS=\(line)")
+    }
+
+    /// Writes this worker's state file (for `status`).
+    func publish() throws {
+        stateChanged = false
+        var retrying: [WorkerStateFile.Retrying] = []
+        for (token, job) in scheduler.jobs {
+            guard case .retrying(let at) = job.state, let context = contexts[token] else { continue }
+            retrying.append(.init(id: context.job.id, attempts: context.attempts, nextAt: RFC3339.format(Date(timeIntervalSince1970: at))))
+        }
+        let hosts = scheduler.hosts.map { host in
+            WorkerStateFile.Host(
+                url: host.url, state: host.state == .down ? "paused" : "up", running: host.generating.count, free: host.free,
+                loaded: host.loaded.map { ModelKey.model(ofLoad: $0) }.sorted())
+        }
+        let state = WorkerStateFile(
+            host: hostName(), pid: getpid(), startedAt: RFC3339.format(startedAt),
+            paused: pause.map { .init(reason: $0.reason, since: RFC3339.format($0.since)) },
+            running: running.values.sorted { $0.id < $1.id }, retrying: retrying.sorted { $0.id < $1.id }, hosts: hosts)
+        try state.write(to: configuration.spool)
+    }
+}
+
+/// Seconds as the logs show them.
+enum ModelErrorFormat {
+    static func seconds(_ value: Double) -> String {
+        value >= 10 ? "\(Int(value.rounded())) s" : "\((value * 1000).rounded() / 1000) s"
+    }
+}

@@ -1,0 +1,166 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Glibc
+import Logging
+import VibesModels
+
+/// The worker's loop: one task reading one event stream, holding the ``Scheduler`` and the jobs
+/// between their attempts, so its state needs no locks. Effects run as child tasks of one
+/// discarding task group (see `WorkerLoop+Effects.swift`); they only send events back.
+final class WorkerLoop {
+    let worker: SpoolWorker
+    let io: SpoolIO
+    /// One per host, in the configuration's order.
+    let runners: [JobRunner]
+    var scheduler: Scheduler
+    /// Claimed jobs between attempts (retrying, or failing).
+    var contexts: [Int: JobContext] = [:]
+    /// Attempts under way, for `status`.
+    var running: [Int: WorkerStateFile.Running] = [:]
+    /// Claiming paused (every host down after a failure, or the disk full).
+    var pause: (reason: String, since: Date)?
+    var exited = false
+    var stateChanged = true
+    var lastStatus = ""
+    let startedAt = Date()
+
+    var configuration: WorkerConfiguration { worker.configuration }
+    var logger: Logger { worker.logger }
+
+    init(worker: SpoolWorker, io: SpoolIO) {
+        self.worker = worker
+        self.io = io
+        let hosts = worker.configuration.effectiveHosts
+        self.runners = zip(hosts, worker.providers).map { host, provider in
+            JobRunner(configuration: worker.configuration, io: io, logger: worker.logger, provider: provider, hostURL: host.url)
+        }
+        self.scheduler = Scheduler(hosts: hosts.map { ($0.url, $0.concurrency) }, options: worker.configuration.schedulerOptions)
+    }
+
+    static func now() -> Double { Date().timeIntervalSince1970 }
+
+    func run() async throws {
+        let spool = configuration.spool
+        let worker = self.worker
+        // Watch first, then scan: a file dropped in between is seen by one or the other.
+        let watcher: InotifyWatcher? =
+            configuration.once
+            ? nil
+            : try InotifyWatcher(directory: spool.incoming) { event in
+                switch event {
+                case .file(let name): worker.send(.files([name]))
+                case .overflow: worker.send(.rescan(reason: "inotify queue overflow"))
+                }
+            }
+        let queued: [QueuedRequest]
+        do {
+            queued = try await io.scan()
+            try publish()
+        } catch {
+            await watcher?.stop()
+            throw error
+        }
+        worker.notifier.send("READY=1")
+        worker.readiness.continuation.finish()
+        let hosts = configuration.effectiveHosts.map { "\($0.url) (concurrency \($0.concurrency))" }.joined(separator: ", ")
+        logger.info("watching \(spool.incoming); Ollama at \(hosts); order \(configuration.order.rawValue); \(queued.count) job(s) queued")
+
+        await withDiscardingTaskGroup { group in
+            perform(scheduler.start(now: Self.now()), &group)
+            perform(scheduler.handle(.queued(queued), now: Self.now()), &group)
+            startTimers(&group)
+            if !exited {
+                for await event in worker.events.stream {
+                    handle(event, &group)
+                    if exited { break }
+                }
+            }
+            group.cancelAll()
+        }
+        await watcher?.stop()
+        try? FileSystem.remove(WorkerStateFile.path(in: spool, host: hostName(), pid: getpid()))
+        let summary = worker.summary
+        logger.info("worker stopped: \(summary.done) done, \(summary.failed) failed")
+    }
+
+    func handle(_ event: SpoolWorker.Event, _ group: inout DiscardingTaskGroup) {
+        switch event {
+        case .scheduler(let event):
+            switch event {
+            case .jobEnded(let token, let outcome):
+                running[token] = nil
+                contexts[token] = nil
+                stateChanged = true
+                worker.record { summary in
+                    switch outcome {
+                    case .done: summary.done += 1
+                    case .failed(let unreachable):
+                        summary.failed += 1
+                        if unreachable { summary.ollamaUnreachable = true }
+                    case .putBack: break
+                    }
+                }
+            case .claimEnded(let token):
+                running[token] = nil
+            default: break
+            }
+            perform(scheduler.handle(event, now: Self.now()), &group)
+        case .files(let names):
+            let (io, worker) = (self.io, self.worker)
+            group.addTask {
+                guard let requests = try? await io.peek(names), !requests.isEmpty else { return }
+                worker.send(.scheduler(.queued(requests)))
+            }
+        case .rescan(let reason):
+            if let reason { logger.warning("rescanning: \(reason)") }
+            rescan(&group)
+        case .attemptStarted(let token, let id, let host, let model):
+            running[token] = WorkerStateFile.Running(id: id, host: configuration.effectiveHosts[host].url, model: model)
+            stateChanged = true
+        case .attemptFailed(let token, let context, let failure):
+            running[token] = nil
+            contexts[token] = context
+            stateChanged = true
+            perform(scheduler.handle(.attemptFailed(token: token, failure), now: Self.now()), &group)
+        case .publish:
+            if stateChanged { try? publish() }
+            updateStatus()
+        case .watchdog:
+            worker.notifier.send("WATCHDOG=1")
+        case .shutdown:
+            guard !scheduler.stopping else { return }
+            worker.notifier.send("STOPPING=1")
+            logger.notice("stopping: no new claims; \(running.count) running job(s) get \(configuration.grace) to finish")
+            let (grace, worker) = (configuration.grace, self.worker)
+            group.addTask {
+                try? await Task.sleep(for: grace)
+                if !Task.isCancelled { worker.send(.graceExpired) }
+            }
+            perform(scheduler.handle(.shutdown, now: Self.now()), &group)
+        case .graceExpired:
+            logger.notice("grace period over: cancelling \(running.count) job(s); they go back to incoming/")
+            group.cancelAll()
+        }
+    }
+
+    func rescan(_ group: inout DiscardingTaskGroup) {
+        let (io, worker, logger) = (self.io, self.worker, self.logger)
+        group.addTask {
+            do {
+                let recovered = try await io.recoverOrphans()
+                if !recovered.isEmpty { logger.notice("recovered orphaned job(s): \(recovered.joined(separator: ", "))") }
+                worker.send(.scheduler(.queued(try await io.scan())))
+            } catch {
+                logger.error("rescan failed: \(error)")
+            }
+            worker.send(.scheduler(.refreshDue))
+        }
+    }
+}

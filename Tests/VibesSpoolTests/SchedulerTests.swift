@@ -1,0 +1,200 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+import Testing
+@testable import VibesSpool
+
+/// The scheduler alone: events in, actions out. No files, no tasks, no clock.
+@Suite struct SchedulerTests {
+    static let a = "http://a:11434"
+    static let b = "http://b:11434"
+
+    /// A scheduler whose hosts have answered with these models (none loaded).
+    func scheduler(_ hosts: [(String, [String])], slots: Int = 1, options: Scheduler.Options = .init()) -> Scheduler {
+        var scheduler = Scheduler(hosts: hosts.map { ($0.0, slots) }, options: options)
+        #expect(scheduler.start(now: 0) == hosts.indices.map { .refreshModels(host: $0) })
+        for (index, host) in hosts.enumerated() {
+            _ = scheduler.handle(.hostModels(host: index, installed: host.1, loaded: []), now: 0)
+        }
+        return scheduler
+    }
+
+    func request(_ name: String, _ model: String, at time: Double, priority: Int = 0) -> QueuedRequest {
+        QueuedRequest(name: name, model: model, priority: priority, queuedAt: time)
+    }
+
+    /// The jobs started by `actions`, as (name, host).
+    func starts(_ actions: [SchedulerAction]) -> [(String?, Int?)] {
+        actions.compactMap { if case .start(_, let name, let host) = $0 { (name, host) } else { nil } }
+    }
+
+    func token(_ actions: [SchedulerAction], _ wanted: String) -> Int? {
+        for case .start(let token, let name, _) in actions where name == wanted { return token }
+        return nil
+    }
+
+    @Test func jobsGoOnlyToAHostThatListsTheirModel() {
+        var s = scheduler([(Self.a, ["m1"]), (Self.b, ["m2:latest"])])
+        let actions = s.handle(.queued([request("x.json", "m2", at: 1), request("y.json", "m1:latest", at: 2)]), now: 3)
+        #expect(starts(actions).map(\.0) == ["y.json", "x.json"] || starts(actions).map(\.0) == ["x.json", "y.json"])
+        #expect(starts(actions).first { $0.0 == "x.json" }?.1 == 1, "m2 (as m2:latest) is on b only")
+        #expect(starts(actions).first { $0.0 == "y.json" }?.1 == 0)
+    }
+
+    @Test func aModelOnNoHostIsAskedForOnceMoreThenFailsNamingTheHosts() {
+        var s = scheduler([(Self.a, ["m1"]), (Self.b, ["m2"])])
+        let asked = s.handle(.queued([request("x.json", "nope", at: 1)]), now: 1)
+        #expect(asked == [.refreshModels(host: 0), .refreshModels(host: 1)])
+        #expect(s.handle(.hostModels(host: 0, installed: ["m1"], loaded: []), now: 2).isEmpty)
+        let failed = s.handle(.hostModels(host: 1, installed: ["m2"], loaded: []), now: 2)
+        #expect(failed == [.fail(token: 1, name: "x.json", .modelNotInstalled(hostsAsked: [Self.a, Self.b]))])
+    }
+
+    @Test func aModelPulledMeanwhileRuns() {
+        var s = scheduler([(Self.a, ["m1"])])
+        #expect(s.handle(.queued([request("x.json", "new", at: 1)]), now: 1) == [.refreshModels(host: 0)])
+        #expect(starts(s.handle(.hostModels(host: 0, installed: ["m1", "new"], loaded: []), now: 2)).map(\.0) == ["x.json"])
+    }
+
+    /// Two models alternating on a host with one slot: the loaded model's jobs go first.
+    @Test func modelOrderTakesTheLoadedModelFirst() {
+        for order in [JobOrder.model, .fifo] {
+            var s = scheduler([(Self.a, ["a", "b"])], options: .init(order: order))
+            var actions = s.handle(.queued((1...6).map { request("j\($0).json", $0 % 2 == 1 ? "a" : "b", at: Double($0)) }), now: 10)
+            var ran: [String] = []
+            while let (token, name) = actions.lazy.compactMap({ action -> (Int, String)? in
+                if case .start(let token, let name?, _) = action { return (token, name) } else { return nil }
+            }).first {
+                ran.append(name)
+                actions = s.handle(.generationEnded(token: token), now: 11)
+                _ = s.handle(.jobEnded(token: token, outcome: .done), now: 11)
+            }
+            if order == .model {
+                #expect(ran == ["j1.json", "j3.json", "j5.json", "j2.json", "j4.json", "j6.json"])
+            } else {
+                #expect(ran == (1...6).map { "j\($0).json" })
+            }
+        }
+    }
+
+    @Test func reloadOptionsCountAsAnotherModel() {
+        var s = scheduler([(Self.a, ["a"])])
+        _ = s.handle(.hostModels(host: 0, installed: ["a"], loaded: ["a"]), now: 0)
+        _ = s.handle(.queued([QueuedRequest(name: "busy.json", model: "a", queuedAt: 0)]), now: 0)
+        let big = QueuedRequest(name: "big.json", model: "a", loadKey: ModelKey.load(model: "a", options: ["num_ctx": .int(32768)]), queuedAt: 1)
+        let plain = QueuedRequest(name: "plain.json", model: "a", queuedAt: 2)
+        _ = s.handle(.queued([big, plain]), now: 3)
+        // busy.json holds the slot; when it ends, the job with the loaded options goes first.
+        let actions = s.handle(.generationEnded(token: 1), now: 4)
+        #expect(starts(actions).map(\.0) == ["plain.json"])
+    }
+
+    @Test func aJobPassedOverPastMaxWaitGoesFirst() {
+        var s = scheduler([(Self.a, ["a", "b"])], options: .init(order: .model, maxWait: 120))
+        _ = s.handle(.hostModels(host: 0, installed: ["a", "b"], loaded: ["a"]), now: 0)
+        _ = s.handle(.queued([request("first.json", "a", at: 0)]), now: 0)  // runs now
+        _ = s.handle(.queued([request("old-b.json", "b", at: 1), request("new-a.json", "a", at: 100)]), now: 100)
+        #expect(starts(s.handle(.generationEnded(token: 1), now: 110)).map(\.0) == ["new-a.json"], "b has waited 109 s: not yet")
+        #expect(starts(s.handle(.generationEnded(token: 3), now: 122)).map(\.0) == ["old-b.json"], "b has waited 121 s")
+    }
+
+    @Test func higherPriorityFirstEvenWhenNewerAndNotLoaded() {
+        var s = scheduler([(Self.a, ["a", "b"])])
+        _ = s.handle(.hostModels(host: 0, installed: ["a", "b"], loaded: ["a"]), now: 0)
+        _ = s.handle(.queued([request("running.json", "a", at: 0)]), now: 0)
+        _ = s.handle(.queued([request("low.json", "a", at: 1), request("urgent.json", "b", at: 5, priority: 10)]), now: 5)
+        #expect(starts(s.handle(.generationEnded(token: 1), now: 6)).map(\.0) == ["urgent.json"])
+    }
+
+    @Test func aRetryHoldsNoSlotAndComesBackWhenDue() {
+        var s = scheduler([(Self.a, ["m"])], options: .init(retries: 3, backoffBase: 1))
+        let first = s.handle(.queued([request("r.json", "m", at: 0), request("next.json", "m", at: 1)]), now: 1)
+        #expect(starts(first).map(\.0) == ["r.json"])
+        let failed = s.handle(.attemptFailed(token: 1, AttemptFailure(retryable: true, attempts: 1)), now: 2)
+        #expect(failed.contains(.log(.retrying(token: 1, at: 3))))
+        #expect(failed.contains(.wake(at: 3)))
+        #expect(starts(failed).map(\.0) == ["next.json"], "the slot went to the next job at once")
+        _ = s.handle(.generationEnded(token: 2), now: 2.5)
+        #expect(s.handle(.tick, now: 2.9).isEmpty, "not due yet")
+        #expect(starts(s.handle(.tick, now: 3)).map(\.0) == [nil], "due: the claimed job runs again")
+    }
+
+    @Test func aRetryPastTheJobsDeadlineFailsAtOnce() {
+        var s = scheduler([(Self.a, ["m"])], options: .init(retries: 3, backoffBase: 1))
+        _ = s.handle(.queued([request("r.json", "m", at: 0)]), now: 1)
+        let actions = s.handle(.attemptFailed(token: 1, AttemptFailure(retryable: true, attempts: 1, deadline: 2.5)), now: 2)
+        #expect(actions == [.fail(token: 1, name: nil, .attemptError)])
+    }
+
+    @Test func aHostThatStopsAnsweringPausesAloneAndItsJobMovesAtOnce() {
+        var s = scheduler([(Self.a, ["m"]), (Self.b, ["m"])], slots: 1)
+        let started = s.handle(.queued([request("one.json", "m", at: 0), request("two.json", "m", at: 1)]), now: 1)
+        #expect(starts(started).map(\.1) == [0, 1])
+        let failed = s.handle(.attemptFailed(token: 1, AttemptFailure(unreachable: true, retryable: true, attempts: 1)), now: 2)
+        #expect(failed.contains(.log(.hostDown(host: 0))))
+        #expect(failed.contains(.probe(host: 0, after: 1)))
+        #expect(!failed.contains { if case .log(.retrying) = $0 { true } else { false } }, "no backoff")
+        #expect(starts(failed).isEmpty, "b is busy")
+        #expect(starts(s.handle(.generationEnded(token: 2), now: 3)) .map(\.1) == [1], "one.json on b, before any backoff")
+        // The probe fails again: probed later, with backoff.
+        #expect(s.handle(.hostUnreachable(host: 0), now: 4) == [.probe(host: 0, after: 2)])
+        #expect(s.handle(.hostAnswered(host: 0), now: 5) == [.refreshModels(host: 0)])
+        #expect(s.handle(.hostModels(host: 0, installed: ["m"], loaded: []), now: 5) == [.log(.hostUp(host: 0))])
+    }
+
+    @Test func everyHostDownFailsOneJobNamingThemThenPausesUntilOneAnswers() {
+        var s = scheduler([(Self.a, ["m"]), (Self.b, ["m"])], options: .init(retries: 0))
+        #expect(starts(s.handle(.queued([request("j1.json", "m", at: 0), request("j2.json", "m", at: 1)]), now: 1)).map(\.1) == [0, 1])
+        let moved = s.handle(.attemptFailed(token: 2, AttemptFailure(unreachable: true, retryable: true, attempts: 1)), now: 2)
+        #expect(moved.filter { if case .fail = $0 { true } else { false } }.isEmpty, "a still answers: j2 waits for it")
+        let failed = s.handle(.attemptFailed(token: 1, AttemptFailure(unreachable: true, retryable: true, attempts: 1)), now: 3)
+        #expect(failed.contains(.fail(token: 1, name: nil, .unreachable(hosts: [Self.a, Self.b]))), "one failure, naming every host")
+        #expect(failed.contains(.log(.paused(reason: "Ollama not running at \(Self.a), \(Self.b)"))))
+        #expect(starts(failed).isEmpty, "j2 is not tried and failed too")
+        #expect(starts(s.handle(.tick, now: 30)).isEmpty, "paused")
+        _ = s.handle(.jobEnded(token: 1, outcome: .failed(unreachable: true)), now: 31)
+        let back = s.handle(.hostModels(host: 1, installed: ["m"], loaded: []), now: 40)
+        #expect(back.contains(.log(.resumed)))
+        #expect(starts(back).map(\.1) == [1], "j2 on b as soon as b answers")
+    }
+
+    @Test func aFullDiskPausesClaimingAndTheAttemptDoesNotCount() {
+        var s = scheduler([(Self.a, ["m"])], slots: 2)
+        _ = s.handle(.queued([request("j1.json", "m", at: 0)]), now: 0)
+        let paused = s.handle(.attemptFailed(token: 1, AttemptFailure(attempts: 0, diskFull: true)), now: 1)
+        #expect(paused == [.log(.paused(reason: "the spool's disk is full")), .probeDisk(after: 1)])
+        #expect(starts(s.handle(.queued([request("j2.json", "m", at: 2)]), now: 2)).isEmpty)
+        #expect(s.handle(.diskProbed(ok: false), now: 3) == [.probeDisk(after: 2)])
+        let resumed = s.handle(.diskProbed(ok: true), now: 5)
+        #expect(resumed.first == .log(.resumed))
+        #expect(starts(resumed).map(\.0) == [nil, "j2.json"], "the held job first (claimed: no name), then the next")
+    }
+
+    @Test func shutdownPutsBackHeldJobsAndExitsWhenNothingRuns() {
+        var s = scheduler([(Self.a, ["m"])], slots: 1)
+        _ = s.handle(.queued([request("r.json", "m", at: 0), request("run.json", "m", at: 1), request("wait.json", "m", at: 2)]), now: 2)
+        _ = s.handle(.attemptFailed(token: 1, AttemptFailure(retryable: true, attempts: 1)), now: 3)
+        let stop = s.handle(.shutdown, now: 3.5)
+        #expect(stop.contains(.putBack(token: 1)))
+        #expect(starts(stop).isEmpty)
+        #expect(!s.handle(.jobEnded(token: 1, outcome: .putBack), now: 4).contains(.exit), "run.json still runs")
+        _ = s.handle(.generationEnded(token: 2), now: 4)
+        #expect(s.handle(.jobEnded(token: 2, outcome: .done), now: 5) == [.exit])
+    }
+
+    @Test func onceExitsWhenTheQueueIsDoneButWaitsForTheHostsFirstAnswer() {
+        var s = Scheduler(hosts: [(Self.a, 1)], options: .init(once: true))
+        _ = s.start(now: 0)
+        #expect(s.handle(.queued([]), now: 0).isEmpty, "the host's models are not in yet")
+        #expect(s.handle(.hostModels(host: 0, installed: ["m"], loaded: []), now: 0) == [.log(.hostUp(host: 0)), .exit])
+    }
+
+    @Test func aFileThatIsNotARequestIsClaimedWithoutASlot() {
+        var s = scheduler([(Self.a, ["m"])])
+        _ = s.handle(.queued([request("busy.json", "m", at: 0)]), now: 0)
+        let actions = s.handle(.queued([QueuedRequest(name: "bad.json", model: nil, queuedAt: 1)]), now: 1)
+        #expect(starts(actions).map(\.0) == ["bad.json"])
+        #expect(starts(actions).map(\.1) == [nil])
+    }
+}
