@@ -906,7 +906,7 @@ static void model_json(buf_t *b, const char *name, int ps) {
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        buf_printf(b, "\"expires_at\":\"%s\",\"size_vram\":1000,", exp);
+        buf_printf(b, "\"expires_at\":\"%s\",\"size_vram\":1000,\"context_length\":4096,", exp);
     } else {
         buf_adds(b, "\"modified_at\":\"2026-01-01T00:00:00Z\",");
     }
