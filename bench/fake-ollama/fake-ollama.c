@@ -540,7 +540,8 @@ static void model_norm(const char *m, size_t n, char out[64]) {
     if (n > 50) n = 50;
     memcpy(out, m, n);
     out[n] = 0;
-    if (!memchr(m, ':', n)) strcat(out, ":latest");
+    const char *slash = strrchr(out, '/'); /* a tag is a ':' after the last '/' (registry:port/name) */
+    if (!strchr(slash ? slash : out, ':')) strcat(out, ":latest");
 }
 
 static model_t *model_find(const char *m, size_t n, int create) {
