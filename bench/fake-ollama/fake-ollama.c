@@ -10,6 +10,11 @@
  *   POST /api/show        -> a minimal model description
  *   POST /api/chat        -> the reply; chunked NDJSON when "stream" is true or
  *                            absent, one JSON object when "stream": false
+ *   POST /api/embed       -> {"model","embeddings":[[4 numbers] per input],...}
+ *   GET  /api/ps          -> {"models":[]}; with the model-load flags, the loaded models
+ *   GET  /fake/stats      -> JSON counters: requests, chat, embed, not_found, served,
+ *                            cancelled, loads, evictions, max_active, per model
+ *                            {loads, served, evictions, loaded} (?reset=1 zeroes them)
  *   GET  /_stats          -> one line per /api/chat request seen:
  *                            "<arrival CLOCK_REALTIME ns> <token> <model> <stream 0|1>"
  *                            (?reset=1 clears the list after answering)
@@ -32,9 +37,21 @@
  * message), else of "prompt".  The arrival time is taken when the request's
  * headers and body are complete.
  *
+ * Model loads, all off by default (see "model loads" below for the rules):
+ *   --models a,b,c   the models this instance has: /api/tags lists them ("a" is
+ *                    "a:latest"); chat, embed and show for any other model answer 404
+ *                    {"error":"model 'x' not found"}; a listed model that is not a
+ *                    bench-* name replies with --chunks chunks
+ *   --load-ms N      a request for a model not loaded waits N ms (load_duration in ns)
+ *   --max-loaded K   models that fit at once; loading one more evicts the LRU idle one
+ *   --parallel P     at most P requests loading or generating; the rest wait (FIFO)
+ *   --token-us N     N us per content chunk of a reply
+ * Loads and evictions are logged on stderr ("fake-ollama SEC.MS load NAME ...").
+ *
  * Build: gcc -O2 -Wall -o fake-ollama fake-ollama.c
  * Run:   fake-ollama [--port 0] [--host 127.0.0.1] [--chunks 16] [--chunk-bytes 65536]
  *                    [--log FILE] [--port-file FILE]
+ *                    [--models a,b] [--load-ms N] [--max-loaded K] [--parallel P] [--token-us N]
  * Prints "listening 127.0.0.1 PORT" on stdout.  SIGTERM/SIGINT: writes the records
  * to --log FILE (if given) and exits 0.
  */
@@ -320,11 +337,14 @@ typedef struct conn {
     int sent_continue;
     int eof;   /* the client closed its side */
     int epout; /* EPOLLOUT registered */
+    struct gen *gen; /* a delayed reply in progress (model-load mode); no further request is read until it ends */
 } conn_t;
 
 static int epfd;
+static void gen_cancel(struct gen *g);
 
 static void conn_free(conn_t *c) {
+    if (c->gen) gen_cancel(c->gen);
     epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     free(c->in.p);
@@ -455,6 +475,488 @@ static const char SHOW[] =
     "{\"modelfile\":\"\",\"parameters\":\"\",\"template\":\"\",\"details\":{\"format\":\"gguf\",\"family\":\"bench\"},"
     "\"model_info\":{\"general.architecture\":\"bench\",\"bench.context_length\":4096},\"capabilities\":[\"completion\"]}";
 
+/* ------------------------------------------------------------------ model loads (off by default)
+ *
+ * With any of --models, --load-ms, --max-loaded, --parallel, --token-us, chat and embed
+ * requests go through a small simulation of Ollama's scheduler instead of being answered
+ * at once:
+ *   - a model is "loaded" or not; a request for a model not loaded waits --load-ms first
+ *     (one load per model, however many requests wait for it), and its reply's
+ *     load_duration is that wait in ns;
+ *   - at most --max-loaded models are loaded (or loading) at once; loading one more
+ *     evicts the least recently used model that no request is using; if every loaded
+ *     model is in use, the request waits;
+ *   - at most --parallel requests load or generate at once; the others wait in arrival
+ *     order (strict FIFO: the head blocks the rest, as Ollama's scheduler does);
+ *   - --token-us N: every content chunk takes N us (a streamed reply's chunk i is sent
+ *     (i+1)*N us after generation starts; a non-streamed reply after nchunks*N us);
+ *   - a client that closes its connection cancels its request.
+ * Waits are timers (one timerfd, CLOCK_MONOTONIC), never blocking calls.
+ */
+#include <sys/timerfd.h>
+
+static int sim_on;                       /* any of the flags above was given */
+static int opt_models_given;             /* --models: only these models exist */
+static long opt_load_ms, opt_max_loaded, opt_parallel, opt_token_us;
+static int timer_fd = -1;
+static char timer_tag;                   /* epoll data.ptr of the timerfd */
+
+enum { M_UNLOADED = 0, M_LOADING = 1, M_LOADED = 2 };
+typedef struct {
+    char name[64];                       /* normalised: "a" is stored as "a:latest" */
+    int state;
+    int64_t ready_at, last_used;         /* monotonic ns */
+    int users;                           /* requests loading or generating with it */
+    uint64_t loads, served, evictions;
+} model_t;
+static model_t models[64];
+static int nmodels;
+
+enum { G_QUEUED = 0, G_LOADING = 1, G_RUNNING = 2 };
+typedef struct gen {
+    struct gen *prev, *next;             /* all requests, in arrival order */
+    conn_t *c;
+    model_t *m;
+    int state, embed, stream, kind, ninputs;
+    long nchunks, next_chunk;
+    size_t bigsize;
+    char *tok;
+    size_t toklen;
+    char model[64];                      /* as the client spelled it */
+    int64_t arrived, load_from, load_ns, started, next_at; /* monotonic ns */
+} gen_t;
+static gen_t *gen_head, *gen_tail;
+static int n_active, max_active;         /* loading or generating */
+static uint64_t n_chat, n_embed, n_not_found, n_served, n_cancelled, n_loads, n_evictions;
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* "a" and "a:latest" are one model */
+static void model_norm(const char *m, size_t n, char out[64]) {
+    if (n > 50) n = 50;
+    memcpy(out, m, n);
+    out[n] = 0;
+    const char *slash = strrchr(out, '/'); /* a tag is a ':' after the last '/' (registry:port/name) */
+    if (!strchr(slash ? slash : out, ':')) strcat(out, ":latest");
+}
+
+static model_t *model_find(const char *m, size_t n, int create) {
+    char key[64];
+    model_norm(m, n, key);
+    for (int i = 0; i < nmodels; i++)
+        if (!strcmp(models[i].name, key)) return &models[i];
+    if (!create || nmodels == 64) return NULL;
+    model_t *x = &models[nmodels++];
+    memset(x, 0, sizeof *x);
+    strcpy(x->name, key);
+    return x;
+}
+
+static void parse_models_opt(const char *list) {
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n > 0 && n <= 50) model_find(p, n, 1);
+        else if (n > 50) { fprintf(stderr, "fake-ollama: model name too long\n"); exit(2); }
+        if (!e) break;
+        p = e + 1;
+    }
+    opt_models_given = 1;
+}
+
+/* 1 small (nchunks), 2 big (bigsize), 0 no such model */
+static int model_kind(const char *m, size_t n, long *nchunks, size_t *bigsize) {
+    int kind = parse_model_kind(m, n, nchunks, bigsize);
+    if (!opt_models_given) return kind;
+    if (!model_find(m, n, 0)) return 0;
+    if (kind == 0) { *nchunks = opt_chunks; kind = 1; }
+    return kind;
+}
+
+static void respond_not_found(conn_t *c, const char *model, size_t mlen) {
+    buf_t e = {0};
+    buf_adds(&e, "{\"error\":\"model '");
+    buf_add(&e, model, mlen);
+    buf_adds(&e, "' not found\"}");
+    respond_simple(c, 404, "Not Found", "application/json; charset=utf-8", e.p, e.len);
+    free(e.p);
+}
+
+static void gen_unlink(gen_t *g) {
+    if (g->prev) g->prev->next = g->next; else gen_head = g->next;
+    if (g->next) g->next->prev = g->prev; else gen_tail = g->prev;
+    if (g->state != G_QUEUED) { g->m->users--; n_active--; }
+    g->m->last_used = mono_ns();
+    if (g->c) g->c->gen = NULL;
+    free(g->tok);
+    free(g);
+}
+
+static void gen_cancel(gen_t *g) {
+    n_cancelled++;
+    g->c = NULL;
+    gen_unlink(g);
+}
+
+static void gen_enqueue(conn_t *c, model_t *m, int embed, int stream, int kind, long nchunks, size_t bigsize,
+                        const char *tok, size_t toklen, int ninputs, const char *model, size_t mlen) {
+    gen_t *g = calloc(1, sizeof *g);
+    if (!g) { perror("calloc"); exit(1); }
+    g->c = c;
+    g->m = m;
+    g->embed = embed;
+    g->stream = stream;
+    g->kind = kind;
+    g->nchunks = nchunks;
+    g->bigsize = bigsize;
+    g->ninputs = ninputs;
+    if (!tok || toklen == 0) { tok = "-"; toklen = 1; }
+    g->tok = malloc(toklen);
+    memcpy(g->tok, tok, toklen);
+    g->toklen = toklen;
+    if (mlen > 63) mlen = 63;
+    memcpy(g->model, model, mlen);
+    g->model[mlen] = 0;
+    g->arrived = mono_ns();
+    g->prev = gen_tail;
+    if (gen_tail) gen_tail->next = g; else gen_head = g;
+    gen_tail = g;
+    c->gen = g;
+}
+
+static void sim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sim_log(const char *fmt, ...) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fprintf(stderr, "fake-ollama %lld.%03ld ", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void gen_run(gen_t *g, int64_t now) {
+    g->state = G_RUNNING;
+    g->started = now;
+    g->next_chunk = 0;
+    long steps = g->embed || g->kind == 2 ? 0 : (g->stream ? 1 : g->nchunks);
+    g->next_at = now + (int64_t)steps * opt_token_us * 1000;
+}
+
+/* start what can start, in arrival order; returns 1 if anything changed */
+static int sim_schedule(int64_t now) {
+    int changed = 0;
+    for (gen_t *g = gen_head; g; g = g->next) {
+        if (g->state != G_QUEUED) continue;
+        if (opt_parallel && n_active >= opt_parallel) break;
+        model_t *m = g->m;
+        if (m->state == M_UNLOADED) {
+            int loaded = 0;
+            for (int i = 0; i < nmodels; i++) loaded += models[i].state != M_UNLOADED;
+            char evicted[64] = "";
+            if (opt_max_loaded && loaded >= opt_max_loaded) {
+                model_t *victim = NULL;
+                for (int i = 0; i < nmodels; i++)
+                    if (models[i].state == M_LOADED && models[i].users == 0 &&
+                        (!victim || models[i].last_used < victim->last_used))
+                        victim = &models[i];
+                if (!victim) break; /* every loaded model is busy: the head waits, and so does the rest */
+                victim->state = M_UNLOADED;
+                victim->evictions++;
+                n_evictions++;
+                strcpy(evicted, victim->name);
+            }
+            m->state = M_LOADING;
+            m->ready_at = now + (int64_t)opt_load_ms * 1000000;
+            m->loads++;
+            n_loads++;
+            sim_log("load %s (%ld ms)%s%s loads=%llu", m->name, opt_load_ms, evicted[0] ? " evicting " : "", evicted,
+                    (unsigned long long)m->loads);
+        }
+        m->users++;
+        n_active++;
+        if (n_active > max_active) max_active = n_active;
+        m->last_used = now;
+        changed = 1;
+        if (m->state == M_LOADING) { g->state = G_LOADING; g->load_from = now; }
+        else gen_run(g, now);
+    }
+    return changed;
+}
+
+static void sim_final_fields(buf_t *b, gen_t *g, int64_t now) {
+    long evald = (long)(g->nchunks * opt_token_us * 1000);
+    buf_printf(b,
+               "\"done\":true,\"done_reason\":\"stop\",\"total_duration\":%lld,\"load_duration\":%lld,"
+               "\"prompt_eval_count\":%d,\"prompt_eval_duration\":%ld,\"eval_count\":%ld,\"eval_duration\":%ld}",
+               (long long)(now - g->arrived), (long long)(g->load_ns ? g->load_ns : 12345), 7, 23456L, g->nchunks,
+               evald ? evald : 345678L);
+}
+
+static void sim_chunk_line(buf_t *line, gen_t *g, long i) {
+    static buf_t text;
+    small_chunk_text(&text, (int)i, g->tok, g->toklen);
+    buf_printf(line, "{\"model\":\"%s\",\"created_at\":\"%s\",\"message\":{\"role\":\"assistant\",\"content\":\"", g->model,
+               created_at);
+    json_escape_add(line, text.p, text.len);
+    buf_adds(line, "\"},\"done\":false}\n");
+}
+
+/* the next piece of g's reply is due: write it; returns 1 when the reply is complete */
+static int gen_step(gen_t *g, int64_t now) {
+    conn_t *c = g->c;
+    static buf_t line;
+    update_times();
+    const char *close_hdr = c->close_after ? "Connection: close\r\n" : "";
+    if (g->embed) {
+        line.len = 0;
+        buf_printf(&line, "{\"model\":\"%s\",\"embeddings\":[", g->model);
+        for (int i = 0; i < g->ninputs; i++) buf_printf(&line, "%s[0.1,-0.2,0.3,%d.5]", i ? "," : "", i);
+        buf_printf(&line, "],\"total_duration\":%lld,\"load_duration\":%lld,\"prompt_eval_count\":%d}",
+                   (long long)(now - g->arrived), (long long)(g->load_ns ? g->load_ns : 12345), g->ninputs);
+        respond_simple(c, 200, "OK", "application/json; charset=utf-8", line.p, line.len);
+        return 1;
+    }
+    if (g->kind == 2) { /* big replies: no per-token cost, the cached body as without these flags */
+        big_t *b = get_big(g->bigsize, g->stream, g->model, strlen(g->model));
+        if (g->stream)
+            buf_printf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nDate: %s\r\nTransfer-Encoding: chunked\r\n%s\r\n",
+                       date_hdr, close_hdr);
+        else
+            buf_printf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nDate: %s\r\nContent-Length: %zu\r\n%s\r\n",
+                       date_hdr, b->body.len, close_hdr);
+        c->big = b->body.p;
+        c->big_len = b->body.len;
+        c->big_off = 0;
+        return 1;
+    }
+    if (!g->stream) {
+        line.len = 0;
+        buf_printf(&line, "{\"model\":\"%s\",\"created_at\":\"%s\",\"message\":{\"role\":\"assistant\",\"content\":\"", g->model,
+                   created_at);
+        static buf_t text;
+        for (long i = 0; i < g->nchunks; i++) {
+            small_chunk_text(&text, (int)i, g->tok, g->toklen);
+            json_escape_add(&line, text.p, text.len);
+        }
+        buf_adds(&line, "\"},");
+        sim_final_fields(&line, g, now);
+        respond_simple(c, 200, "OK", "application/json; charset=utf-8", line.p, line.len);
+        return 1;
+    }
+    if (g->next_chunk == 0)
+        buf_printf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nDate: %s\r\nTransfer-Encoding: chunked\r\n%s\r\n",
+                   date_hdr, close_hdr);
+    /* without a per-token cost, the whole reply at once */
+    long upto = opt_token_us ? g->next_chunk + 1 : g->nchunks;
+    for (; g->next_chunk < upto; g->next_chunk++) {
+        line.len = 0;
+        sim_chunk_line(&line, g, g->next_chunk);
+        add_http_chunk(&c->out, line.p, line.len);
+    }
+    if (g->next_chunk < g->nchunks) {
+        g->next_at += opt_token_us * 1000;
+        return 0;
+    }
+    line.len = 0;
+    buf_printf(&line, "{\"model\":\"%s\",\"created_at\":\"%s\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},", g->model,
+               created_at);
+    sim_final_fields(&line, g, now);
+    buf_adds(&line, "\n");
+    add_http_chunk(&c->out, line.p, line.len);
+    buf_adds(&c->out, "0\r\n\r\n");
+    return 1;
+}
+
+static int pump(conn_t *c);
+static int flush_out(conn_t *c);
+
+/* advance every load and reply that is due, start what can start, arm the timer */
+static void sim_tick(void) {
+    for (;;) {
+        int64_t now = mono_ns();
+        int changed = 0;
+        for (int i = 0; i < nmodels; i++) {
+            model_t *m = &models[i];
+            if (m->state != M_LOADING || m->ready_at > now) continue;
+            m->state = M_LOADED;
+            m->last_used = now;
+            for (gen_t *g = gen_head; g; g = g->next)
+                if (g->m == m && g->state == G_LOADING) {
+                    g->load_ns = now - g->load_from;
+                    gen_run(g, now);
+                }
+            changed = 1;
+        }
+        if (sim_schedule(now)) changed = 1;
+        for (gen_t *g = gen_head; g; g = g->next) {
+            if (g->state != G_RUNNING || g->next_at > now) continue;
+            conn_t *c = g->c;
+            int done = gen_step(g, now);
+            if (done) {
+                g->m->served++;
+                n_served++;
+                gen_unlink(g); /* clears c->gen */
+                if (pump(c) < 0) conn_free(c); /* the reply, then any pipelined request */
+            } else if (flush_out(c) < 0) {
+                conn_free(c); /* cancels g */
+            }
+            changed = 1;
+            break; /* the list may have changed: scan again */
+        }
+        if (!changed) break;
+    }
+    int64_t next = 0;
+    for (int i = 0; i < nmodels; i++)
+        if (models[i].state == M_LOADING && (!next || models[i].ready_at < next)) next = models[i].ready_at;
+    for (gen_t *g = gen_head; g; g = g->next)
+        if (g->state == G_RUNNING && (!next || g->next_at < next)) next = g->next_at;
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (next) {
+        its.it_value.tv_sec = next / 1000000000LL;
+        its.it_value.tv_nsec = next % 1000000000LL;
+    }
+    timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &its, NULL); /* all zero: disarmed */
+}
+
+/* chat or embed with the flags on: queue it; sim_tick (after this event batch) does the rest */
+static void sim_request(conn_t *c, int embed, const char *body, size_t blen) {
+    const char *end = body + blen;
+    const char *model = NULL, *tok = NULL;
+    size_t mlen = 0, toklen = 0;
+    json_str_at(json_find_key(body, blen, "model", 0), end, &model, &mlen);
+    int ninputs = 1, stream = 1;
+    if (embed) {
+        n_embed++;
+        const char *iv = json_find_key(body, blen, "input", 0);
+        if (iv && iv < end && *iv == '[') { /* count the strings of the array */
+            ninputs = 0;
+            const char *p = iv + 1, *s;
+            size_t sl;
+            for (;;) {
+                while (p < end && (*p == ' ' || *p == ',' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+                if (!json_str_at(p, end, &s, &sl)) break;
+                if (ninputs == 0) { tok = s; toklen = sl; }
+                ninputs++;
+                p = s + sl + 1;
+            }
+            if (ninputs == 0) ninputs = 1;
+        } else {
+            json_str_at(iv, end, &tok, &toklen);
+        }
+        stream = 0;
+    } else {
+        n_chat++;
+        if (!json_str_at(json_find_key(body, blen, "content", 1), end, &tok, &toklen))
+            json_str_at(json_find_key(body, blen, "prompt", 0), end, &tok, &toklen);
+        const char *sv = json_find_key(body, blen, "stream", 0);
+        if (sv && sv < end && *sv == 'f') stream = 0;
+    }
+    rec_add(now_ns(), tok, toklen, model, mlen, stream);
+    if (!model) {
+        respond_json(c, 400, "Bad Request", "{\"error\":\"model is required\"}");
+        return;
+    }
+    long nchunks = 0;
+    size_t bigsize = 0;
+    int kind = model_kind(model, mlen, &nchunks, &bigsize);
+    if (kind == 0) {
+        n_not_found++;
+        respond_not_found(c, model, mlen);
+        return;
+    }
+    model_t *m = model_find(model, mlen, 1);
+    if (!m) {
+        respond_json(c, 500, "Internal Server Error", "{\"error\":\"too many models\"}");
+        return;
+    }
+    gen_enqueue(c, m, embed, stream, kind, nchunks, bigsize, tok, toklen, ninputs, model, mlen);
+}
+
+/* /api/embed without the flags: an immediate reply for any bench-* model */
+static void handle_embed(conn_t *c, const char *body, size_t blen) {
+    const char *end = body + blen, *model = NULL;
+    size_t mlen = 0;
+    json_str_at(json_find_key(body, blen, "model", 0), end, &model, &mlen);
+    long nchunks;
+    size_t bigsize;
+    if (!model) { respond_json(c, 400, "Bad Request", "{\"error\":\"model is required\"}"); return; }
+    if (!parse_model_kind(model, mlen, &nchunks, &bigsize)) { respond_not_found(c, model, mlen); return; }
+    buf_t b = {0};
+    buf_adds(&b, "{\"model\":\"");
+    buf_add(&b, model, mlen);
+    buf_adds(&b, "\",\"embeddings\":[[0.1,-0.2,0.3,0.5]],\"total_duration\":1234567,\"load_duration\":12345,\"prompt_eval_count\":1}");
+    respond_simple(c, 200, "OK", "application/json; charset=utf-8", b.p, b.len);
+    free(b.p);
+}
+
+static void model_json(buf_t *b, const char *name, int ps) {
+    unsigned h = 5381;
+    for (const char *p = name; *p; p++) h = h * 33 + (unsigned char)*p;
+    buf_printf(b, "{\"name\":\"%s\",\"model\":\"%s\",\"size\":1000,\"digest\":\"%08x%08x\",", name, name, h, h ^ 0x5bd1e995u);
+    if (ps) {
+        char exp[40];
+        time_t t = time(NULL) + 300;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(exp, sizeof exp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        buf_printf(b, "\"expires_at\":\"%s\",\"size_vram\":1000,\"context_length\":4096,", exp);
+    } else {
+        buf_adds(b, "\"modified_at\":\"2026-01-01T00:00:00Z\",");
+    }
+    buf_adds(b, "\"details\":{\"format\":\"gguf\",\"family\":\"bench\",\"parameter_size\":\"0B\",\"quantization_level\":\"Q0\"}}");
+}
+
+/* /api/tags with --models, or /api/ps (ps=1: the loaded models) */
+static void respond_models(conn_t *c, int ps) {
+    buf_t b = {0};
+    buf_adds(&b, "{\"models\":[");
+    int n = 0;
+    for (int i = 0; i < nmodels; i++) {
+        if (ps && models[i].state != M_LOADED) continue;
+        if (n++) buf_adds(&b, ",");
+        model_json(&b, models[i].name, ps);
+    }
+    buf_adds(&b, "]}");
+    respond_simple(c, 200, "OK", "application/json; charset=utf-8", b.p, b.len);
+    free(b.p);
+}
+
+static void stats_json(buf_t *b) {
+    int queued = 0;
+    for (gen_t *g = gen_head; g; g = g->next) queued += g->state == G_QUEUED;
+    buf_printf(b,
+               "{\"requests\":%llu,\"connections\":%llu,\"chat\":%llu,\"embed\":%llu,\"not_found\":%llu,\"served\":%llu,"
+               "\"cancelled\":%llu,\"loads\":%llu,\"evictions\":%llu,\"active\":%d,\"queued\":%d,\"max_active\":%d,"
+               "\"load_ms\":%ld,\"max_loaded\":%ld,\"parallel\":%ld,\"token_us\":%ld,\"models\":{",
+               (unsigned long long)total_requests, (unsigned long long)total_conns, (unsigned long long)n_chat,
+               (unsigned long long)n_embed, (unsigned long long)n_not_found, (unsigned long long)n_served,
+               (unsigned long long)n_cancelled, (unsigned long long)n_loads, (unsigned long long)n_evictions, n_active,
+               queued, max_active, opt_load_ms, opt_max_loaded, opt_parallel, opt_token_us);
+    for (int i = 0; i < nmodels; i++) {
+        model_t *m = &models[i];
+        buf_printf(b, "%s\"%s\":{\"loads\":%llu,\"served\":%llu,\"evictions\":%llu,\"loaded\":%s}", i ? "," : "", m->name,
+                   (unsigned long long)m->loads, (unsigned long long)m->served, (unsigned long long)m->evictions,
+                   m->state == M_LOADED ? "true" : m->state == M_LOADING ? "\"loading\"" : "false");
+    }
+    buf_adds(b, "}}");
+    buf_add(b, "", 1); /* a C string too, for the log */
+    b->len--;
+}
+
+static void stats_reset(void) {
+    n_chat = n_embed = n_not_found = n_served = n_cancelled = n_loads = n_evictions = 0;
+    max_active = n_active;
+    for (int i = 0; i < nmodels; i++) models[i].loads = models[i].served = models[i].evictions = 0;
+}
+
 static void handle_request(conn_t *c, const char *method, size_t mlen, const char *path, size_t plen, const char *body,
                            size_t blen, int64_t arrival) {
     total_requests++;
@@ -464,15 +966,35 @@ static void handle_request(conn_t *c, const char *method, size_t mlen, const cha
 #define METHOD_IS(s) (mlen == sizeof(s) - 1 && memcmp(method, s, mlen) == 0)
     if (PATH_IS("/api/chat")) {
         if (!METHOD_IS("POST")) { respond_simple(c, 405, "Method Not Allowed", "text/plain", "405 method not allowed", 22); return; }
-        handle_chat(c, body, blen, arrival);
+        if (sim_on) sim_request(c, 0, body, blen);
+        else handle_chat(c, body, blen, arrival);
+    } else if (PATH_IS("/api/embed")) {
+        if (!METHOD_IS("POST")) { respond_simple(c, 405, "Method Not Allowed", "text/plain", "405 method not allowed", 22); return; }
+        if (sim_on) sim_request(c, 1, body, blen);
+        else handle_embed(c, body, blen);
     } else if (PATH_IS("/api/version")) {
         respond_json(c, 200, "OK", "{\"version\":\"0.12.0\"}");
     } else if (PATH_IS("/api/tags")) {
-        respond_json(c, 200, "OK", TAGS);
+        if (opt_models_given) respond_models(c, 0);
+        else respond_json(c, 200, "OK", TAGS);
     } else if (PATH_IS("/api/show")) {
-        respond_json(c, 200, "OK", SHOW);
+        const char *m = NULL;
+        size_t ml = 0;
+        if (opt_models_given && json_str_at(json_find_key(body, blen, "model", 0), body + blen, &m, &ml) &&
+            !model_find(m, ml, 0)) {
+            n_not_found++;
+            respond_not_found(c, m, ml);
+        }
+        else respond_json(c, 200, "OK", SHOW);
     } else if (PATH_IS("/api/ps")) {
-        respond_json(c, 200, "OK", "{\"models\":[]}");
+        if (sim_on) respond_models(c, 1);
+        else respond_json(c, 200, "OK", "{\"models\":[]}");
+    } else if (PATH_IS("/fake/stats")) {
+        buf_t b = {0};
+        stats_json(&b);
+        respond_simple(c, 200, "OK", "application/json; charset=utf-8", b.p, b.len);
+        free(b.p);
+        if (q && memmem(q, plen - base, "reset=1", 7)) stats_reset();
     } else if (PATH_IS("/")) {
         if (METHOD_IS("HEAD")) { update_times(); buf_printf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nDate: %s\r\nContent-Length: 17\r\n\r\n", date_hdr); }
         else respond_simple(c, 200, "OK", "text/plain; charset=utf-8", "Ollama is running", 17);
@@ -628,7 +1150,7 @@ static int flush_out(conn_t *c) {
     c->big = NULL;
     c->big_len = c->big_off = 0;
     set_epout(c, 0);
-    if (c->close_after) return -1;
+    if (c->close_after && !c->gen) return -1;
     return 0;
 }
 
@@ -637,7 +1159,7 @@ static int pump(conn_t *c) {
        reply is still being sent (so the output stays in order) */
     for (;;) {
         int progressed = 0;
-        while (!c->big && !c->close_after) {
+        while (!c->big && !c->close_after && !c->gen) {
             int r = process_one(c);
             if (r < 0) return -1;
             if (r == 0) break;
@@ -653,7 +1175,8 @@ static int pump(conn_t *c) {
 static void on_signal(int sig) { (void)sig; stop_flag = 1; }
 
 static void usage(void) {
-    fprintf(stderr, "usage: fake-ollama [--port N] [--host 127.0.0.1|::1] [--chunks N] [--chunk-bytes N] [--log FILE] [--port-file FILE]\n");
+    fprintf(stderr, "usage: fake-ollama [--port N] [--host 127.0.0.1|::1] [--chunks N] [--chunk-bytes N] [--log FILE] [--port-file FILE]\n"
+                    "                   [--models a,b,...] [--load-ms N] [--max-loaded K] [--parallel P] [--token-us N]\n");
     exit(2);
 }
 
@@ -667,9 +1190,16 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--chunk-bytes") && i + 1 < argc) opt_chunk_bytes = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--log") && i + 1 < argc) opt_log = argv[++i];
         else if (!strcmp(argv[i], "--port-file") && i + 1 < argc) port_file = argv[++i];
+        else if (!strcmp(argv[i], "--models") && i + 1 < argc) { parse_models_opt(argv[++i]); sim_on = 1; }
+        else if (!strcmp(argv[i], "--load-ms") && i + 1 < argc) { opt_load_ms = atol(argv[++i]); sim_on = 1; }
+        else if (!strcmp(argv[i], "--max-loaded") && i + 1 < argc) { opt_max_loaded = atol(argv[++i]); sim_on = 1; }
+        else if (!strcmp(argv[i], "--parallel") && i + 1 < argc) { opt_parallel = atol(argv[++i]); sim_on = 1; }
+        else if (!strcmp(argv[i], "--token-us") && i + 1 < argc) { opt_token_us = atol(argv[++i]); sim_on = 1; }
         else usage();
     }
-    if (opt_chunks < 1 || opt_chunk_bytes < 1) usage();
+    if (opt_chunks < 1 || opt_chunk_bytes < 1 || opt_load_ms < 0 || opt_max_loaded < 0 || opt_parallel < 0 ||
+        opt_token_us < 0)
+        usage();
     int v6 = strchr(host, ':') != NULL;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -712,6 +1242,11 @@ int main(int argc, char **argv) {
     epfd = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+    if (sim_on) {
+        timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        struct epoll_event tev = {.events = EPOLLIN, .data.ptr = &timer_tag};
+        if (timer_fd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, timer_fd, &tev) < 0) { perror("timerfd"); return 1; }
+    }
 
     if (port_file) {
         FILE *f = fopen(port_file, "w");
@@ -740,6 +1275,11 @@ int main(int argc, char **argv) {
                     struct epoll_event cev = {.events = EPOLLIN, .data.ptr = c};
                     epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &cev);
                 }
+                continue;
+            }
+            if (evs[i].data.ptr == &timer_tag) {
+                uint64_t expirations;
+                if (read(timer_fd, &expirations, sizeof expirations) < 0) { /* EAGAIN: nothing */ }
                 continue;
             }
             conn_t *c = evs[i].data.ptr;
@@ -772,6 +1312,17 @@ int main(int argc, char **argv) {
             }
             if (dead) conn_free(c);
         }
+        if (sim_on) sim_tick();
+    }
+    if (sim_on) {
+        buf_t b = {0};
+        stats_json(&b);
+        sim_log("stats %s", b.p);
+        if (opt_log) {
+            FILE *f = fopen(opt_log, "a");
+            if (f) { fprintf(f, "# stats %s\n", b.p); fclose(f); }
+        }
+        free(b.p);
     }
     if (opt_log) {
         FILE *f = fopen(opt_log, "a");
