@@ -113,7 +113,7 @@ extension SpoolDirectory {
     /// Runs the moves of a finish up to the request's own; if one fails, the request is still in
     /// `active/`: moves `moved` back (best effort) and drops the commit record `tmpPath`, so that
     /// the job can be put back and run again without its leftovers in the way.
-    private func undoingOnError(_ tmpPath: String, moved: [(from: String, to: String)], _ body: () throws -> Void) throws {
+    func undoingOnError(_ tmpPath: String, moved: [(from: String, to: String)], _ body: () throws -> Void) throws {
         do {
             try body()
         } catch {
@@ -124,7 +124,7 @@ extension SpoolDirectory {
     }
 
     /// A rename that must not replace anything; a taken name here is a bug or outside meddling.
-    private func moveIn(_ from: String, _ to: String) throws {
+    func moveIn(_ from: String, _ to: String) throws {
         switch try move(from, to) {
         case .renamed: return
         case .targetExists: throw SpoolError("rename (target exists, not replaced) \(from) to", to, errno: EEXIST)
@@ -133,7 +133,7 @@ extension SpoolDirectory {
     }
 
     /// The envelope's `timing` object: our clock for the job, Ollama's for the generation.
-    private func timing(job: ClaimedJob, reply: ReplySummary) -> String {
+    func timing(job: ClaimedJob, reply: ReplySummary) -> String {
         let t = reply.timings
         func ms(_ ns: Int64?) -> String { jsonNumber((Double(ns ?? 0) / 1e3).rounded() / 1e3) }
         var rate = 0.0

@@ -37,6 +37,8 @@ public struct JobRequest: Sendable {
     public var metadata: JSONValue?
     /// -100…100, higher first; 0 when absent.
     public var priority = 0
+    /// An embedding job (the `input` field): `chat` then holds only the model and settings.
+    public var embed: EmbedRequest?
 
     /// `[A-Za-z0-9._-]{1,128}`, not starting with `.`.
     public static func isValidID(_ id: String) -> Bool {
@@ -91,11 +93,17 @@ public struct JobRequest: Sendable {
             guard case .string(let text) = system else { throw InvalidRequest.wrongType("system", expected: "a string", found: system) }
             messages.append(.system(text))
         }
+        let input = try object["input"].map(Self.embeddingInput)
+        if input != nil, let other = ["prompt", "messages"].first(where: { object[$0] != nil }) {
+            throw InvalidRequest(field: "input", "`input` and `\(other)`: expected exactly one of `prompt`, `messages` or `input`, found both")
+        }
         switch (object["prompt"], object["messages"]) {
         case (.some, .some):
             throw InvalidRequest(field: "prompt", "`prompt` and `messages`: expected exactly one of them, found both")
         case (nil, nil):
-            throw InvalidRequest(field: "messages", "`prompt` or `messages`: expected exactly one of them, found neither")
+            guard input != nil else {
+                throw InvalidRequest(field: "messages", "`prompt`, `messages` or `input`: expected exactly one of them, found neither")
+            }
         case (.some(let prompt), nil):
             guard case .string(let text) = prompt else { throw InvalidRequest.wrongType("prompt", expected: "a string", found: prompt) }
             messages.append(.user(text))
@@ -166,6 +174,7 @@ public struct JobRequest: Sendable {
             }
             self.priority = Int(priority)
         }
+        if let input { self.embed = EmbedRequest(model: model, input: input, options: settings.options, keepAlive: settings.keepAlive) }
         self.chat = ChatRequest(model: model, messages: messages, tools: tools, ollama: settings)
     }
 

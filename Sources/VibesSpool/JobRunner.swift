@@ -42,6 +42,8 @@ struct JobRunner: Sendable {
     enum Attempt: Sendable {
         /// The reply is in the partial file, still open for the commit.
         case replied(ReplySummary, PartialFile)
+        /// An embedding job's vectors.
+        case embedded(EmbedResponse)
         case failed(ModelError)
         case cancelled
         /// The spool's file system failed (a full disk, permissions).
@@ -116,6 +118,9 @@ struct JobRunner: Sendable {
         let partial = PartialFile(path: "\(spool.active)/\(context.job.id).partial")
         do {
             if context.attempts > 1 { try await io.writeAttempts(context.job, context.attempts) }
+            if let embed = context.request.embed {
+                return .embedded(try await embedding(embed, deadline: context.deadline, timeout: context.request.timeout))
+            }
             let reply = try await stream(context.request, into: partial, deadline: context.deadline, startedAt: context.startedAt)
             return .replied(reply, partial)
         } catch is CancellationError {
@@ -145,6 +150,26 @@ struct JobRunner: Sendable {
         close(context.job.fd)
         count(.done, kind: nil, model: context.request.chat.model, job: context.job, startedAt: context.startedAt, usage: reply.usage, timings: reply.timings)
         logger.info("done: \(partial.written) bytes, attempt \(context.attempts), \(hostURL)", metadata: ["job": "\(context.job.id)"])
+        return .done
+    }
+
+    /// `nil`: the disk is full; the job is still held.
+    func commitEmbedded(_ context: JobContext, _ response: EmbedResponse) async -> JobOutcome? {
+        let (spool, workerID) = (spool, configuration.workerID)
+        do {
+            try await io.run {
+                try spool.finishEmbedded(
+                    context.job, response: response, startedAt: context.startedAt, attempts: context.attempts, workerID: workerID,
+                    host: context.host, metadata: context.request.metadata)
+            }
+        } catch {
+            return await cannotCommit(context.job, attempts: context.attempts, error)
+        }
+        close(context.job.fd)
+        count(
+            .done, kind: nil, model: context.request.chat.model, job: context.job, startedAt: context.startedAt,
+            usage: Usage(promptTokens: response.promptTokens, completionTokens: nil), timings: response.timings)
+        logger.info("done: \(response.embeddings.count) embedding(s), attempt \(context.attempts), \(hostURL)", metadata: ["job": "\(context.job.id)"])
         return .done
     }
 

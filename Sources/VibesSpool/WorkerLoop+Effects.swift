@@ -181,12 +181,10 @@ extension WorkerLoop {
         switch await runner.attempt(&context) {
         case .replied(let reply, let partial):
             worker.send(.scheduler(.generationEnded(token: token)))
-            guard let outcome = await runner.commitDone(context, reply: reply, partial: partial) else {
-                context.attempts -= 1
-                worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
-                return
-            }
-            worker.send(.scheduler(.jobEnded(token: token, outcome: outcome)))
+            committed(await runner.commitDone(context, reply: reply, partial: partial), token: token, context: context, worker: worker)
+        case .embedded(let response):
+            worker.send(.scheduler(.generationEnded(token: token)))
+            committed(await runner.commitEmbedded(context, response), token: token, context: context, worker: worker)
         case .failed(let error):
             worker.send(.attemptFailed(token: token, context, AttemptFailure(error, attempts: context.attempts, deadline: context.deadlineSince1970)))
         case .cancelled:
@@ -206,6 +204,18 @@ extension WorkerLoop {
             worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
             if let back { worker.send(.files([back])) }
         }
+    }
+
+    /// After a commit: the job's end, or (`nil`: the disk is full) the job held, and this
+    /// attempt not counted.
+    private static func committed(_ outcome: JobOutcome?, token: Int, context: JobContext, worker: SpoolWorker) {
+        guard let outcome else {
+            var context = context
+            context.attempts -= 1
+            worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
+            return
+        }
+        worker.send(.scheduler(.jobEnded(token: token, outcome: outcome)))
     }
 
     private static func refresh(_ host: Int, _ provider: any ModelProvider) async -> SchedulerEvent {

@@ -84,3 +84,28 @@ extension SpoolWorkerTests {
         #expect(single < 10, "the job ran within the batch's window, not after its 30 lines: \(order)")
     }
 }
+
+extension SpoolWorkerTests {
+    /// A request file with `input` is an embedding job: vectors in the envelope, no reply text.
+    @Test func anEmbeddingJobHasItsVectorsAndNoText() async throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        let host = FakeHost(name: "a", models: ["m"])
+        try t.drop("vec.json", #"{"model":"m","input":["abc","de"],"metadata":{"doc":7}}"#)
+        try t.drop("one.json", #"{"model":"m","input":"single"}"#)
+        try t.drop("both.json", #"{"model":"m","input":"x","prompt":"y"}"#)
+        let summary = try await withHosts(t, [host.handler], configure: { $0.once = true })
+        #expect(summary.done == 2 && summary.failed == 1)
+        let envelope = try #require(t.json("\(t.spool.done)/vec.result.json"))
+        #expect(envelope["status"] == "done")
+        #expect(envelope["embeddings"]?.arrayValue?.count == 2)
+        #expect(envelope["embeddings"]?.arrayValue?.first?.arrayValue?.first?.doubleValue == 3)
+        #expect(envelope["usage"]?["prompt_tokens"] == 2)
+        #expect(envelope["message"] == nil)
+        #expect(envelope["metadata"]?["doc"] == 7)
+        #expect(envelope["host"]?.stringValue?.hasPrefix("http://127.0.0.1:") == true)
+        #expect(t.names(t.spool.done).filter { $0.hasPrefix("vec.") } == ["vec.json", "vec.result.json"], "no vec.txt, no partial")
+        #expect(t.json("\(t.spool.done)/one.result.json")?["embeddings"]?.arrayValue?.count == 1)
+        #expect(t.errorEnvelope("both")?["error"]?["message"]?.stringValue?.contains("`input` and `prompt`: expected exactly one of `prompt`, `messages` or `input`") == true)
+    }
+}
