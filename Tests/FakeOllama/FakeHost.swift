@@ -19,12 +19,14 @@ public final class FakeHost: Sendable {
     private let installed: [String]
     private let room: Int
     private let loadCost: Duration?
+    private let replyDelay: Duration?
     private let state = Mutex<(loaded: [String], chats: [Chat])>(([], []))
     /// Held chats wait here until it opens (`nil`: never held).
     public let gate: Gate?
 
-    public init(name: String, models: [String], room: Int = 8, loadCost: Duration? = nil, holdChats: Bool = false) {
+    public init(name: String, models: [String], room: Int = 8, loadCost: Duration? = nil, replyDelay: Duration? = nil, holdChats: Bool = false) {
         self.name = name
+        self.replyDelay = replyDelay
         self.installed = models.map(Self.normalized)
         self.room = room
         self.loadCost = loadCost
@@ -65,6 +67,7 @@ public final class FakeHost: Sendable {
             }
             if mustLoad, let loadCost { try? await Task.sleep(for: loadCost) }
             if let gate { await gate.wait() }
+            if let replyDelay { try? await Task.sleep(for: replyDelay) }
             if request.json?["stream"] as? Bool == false {
                 return .chatReply(model: model, content: "reply to \(request.lastMessage ?? "") from \(name)")
             }
