@@ -118,6 +118,9 @@ extension WorkerLoop {
     ) async {
         do {
             _ = try await io.run { try run.record(state.line, result, host: host) }
+            if case .succeeded(_, let usage) = result {
+                worker.metrics?.tokens(prompt: usage.promptTokens ?? 0, completion: usage.completionTokens ?? 0, model: state.model ?? "")
+            }
             if case .failed = result {
                 worker.send(.scheduler(.jobEnded(token: token, outcome: .failed(unreachable: false))))
             } else {
