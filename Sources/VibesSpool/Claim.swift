@@ -43,21 +43,15 @@ extension SpoolDirectory {
     func claim(_ name: String, workerID: String) throws -> ClaimResult {
         let file = FileName(escaped: name)
         let path = RawPath(incoming, file)
-        guard let info = try FileSystem.lstatPath(path) else { return .lost }
-        guard FileSystem.isRegular(info) else { return try reject(file, kind: FileSystem.kind(info), workerID: workerID) }
         let fd: Int32
-        do {
-            guard let opened = try FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) else { return .lost }
-            fd = opened
-        } catch let error as SpoolError where error.errno == ELOOP {
-            // Replaced by a symlink since the lstat.
-            return try reject(file, kind: "a symbolic link", workerID: workerID)
+        let opened: stat
+        switch try ClaimOpen.open(path) {
+        case .lost: return .lost
+        case .notRegular(let kind): return try reject(file, kind: kind, workerID: workerID)
+        case .locked(let lockedFD, let info): (fd, opened) = (lockedFD, info)
         }
         var keep = false
         defer { if !keep { close(fd) } }
-        let opened = try FileSystem.fstatFD(fd, path: "\(path)")
-        guard FileSystem.isRegular(opened) else { return .lost }
-        guard try FileSystem.tryLock(fd, path: "\(path)") else { return .lost }
 
         // At most JobID.maxBytes, so `~N` and every derived name still fit NAME_MAX.
         let stem = JobID.forRequest(named: file)

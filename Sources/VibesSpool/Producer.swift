@@ -19,21 +19,31 @@ extension SpoolDirectory {
     /// the file and, when it is a valid `id`, is written into the request's `id` field.
     public func submit(_ request: [String: JSONValue], preferredID: String?) throws -> String {
         try createLayout()
-        var body = request
-        let base = preferredID ?? Self.newID()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return try deliver(base: preferredID ?? Self.newID(), suffix: ".json", isFree: isFree) { id, fd, path in
+            var body = request
+            // A suffixed id (`ID~2`) is not a valid `id` field: the file name carries it.
+            if JobRequest.isValidID(id) { body["id"] = .string(id) } else { body.removeValue(forKey: "id") }
+            var bytes = Array(try encoder.encode(JSONValue.object(body)))
+            bytes.append(UInt8(ascii: "\n"))
+            try FileSystem.writeAll(fd, bytes, path: path)
+        }
+    }
+
+    /// The producer's protocol, for requests and batches: write `tmp/ID<suffix>.PID` durably,
+    /// then rename it into `incoming/` without replacing anything, under the first of `base`,
+    /// `base~2`, … that `isFree` allows and `incoming/` does not hold. Returns the id.
+    func deliver(
+        base: String, suffix: String, isFree: (String) -> Bool, write: (_ id: String, _ fd: Int32, _ path: String) throws -> Void
+    ) throws -> String {
         var id = base
-        var suffix = 1
+        var n = 1
         while true {
-            if isFree(id) && !FileSystem.exists("\(incoming)/\(id).json") {
-                // A suffixed id (`ID~2`) is not a valid `id` field: the file name carries it.
-                if JobRequest.isValidID(id) { body["id"] = .string(id) } else { body.removeValue(forKey: "id") }
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-                var bytes = Array(try encoder.encode(JSONValue.object(body)))
-                bytes.append(UInt8(ascii: "\n"))
-                let tmpPath = "\(tmp)/\(id).json.\(getpid())"
-                try FileSystem.createDurably(tmpPath) { try FileSystem.writeAll($0, bytes, path: tmpPath) }
-                switch try move(tmpPath, "\(incoming)/\(id).json") {
+            if isFree(id) && !FileSystem.exists("\(incoming)/\(id)\(suffix)") {
+                let tmpPath = "\(tmp)/\(id)\(suffix).\(getpid())"
+                try FileSystem.createDurably(tmpPath) { try write(id, $0, tmpPath) }
+                switch try move(tmpPath, "\(incoming)/\(id)\(suffix)") {
                 case .renamed:
                     try FileSystem.fsyncDirectory(incoming)
                     return id
@@ -41,8 +51,8 @@ extension SpoolDirectory {
                     try? FileSystem.remove(tmpPath)
                 }
             }
-            suffix += 1
-            id = "\(base)~\(suffix)"
+            n += 1
+            id = "\(base)~\(n)"
         }
     }
 

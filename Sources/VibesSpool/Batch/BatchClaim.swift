@@ -96,20 +96,15 @@ extension SpoolDirectory {
     /// progress name `active/ID.batch.json` at once (a job named `ID.batch` then gets another id).
     public func claimBatch(_ name: String, workerID: String) throws -> BatchClaimResult {
         let path = "\(incoming)/\(name)"
-        guard let info = try FileSystem.lstatPath(path) else { return .lost }
-        guard FileSystem.isRegular(info) else { return try rejectBatch(name, kind: FileSystem.kind(info), workerID: workerID) }
         let fd: Int32
-        do {
-            guard let opened = try FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) else { return .lost }
-            fd = opened
-        } catch let error as SpoolError where error.errno == ELOOP {
-            return try rejectBatch(name, kind: "a symbolic link", workerID: workerID)
+        let opened: stat
+        switch try ClaimOpen.open(RawPath(path)) {
+        case .lost: return .lost
+        case .notRegular(let kind): return try rejectBatch(name, kind: kind, workerID: workerID)
+        case .locked(let lockedFD, let info): (fd, opened) = (lockedFD, info)
         }
         var keep = false
         defer { if !keep { close(fd) } }
-        let opened = try FileSystem.fstatFD(fd, path: path)
-        guard FileSystem.isRegular(opened) else { return .lost }
-        guard try FileSystem.tryLock(fd, path: path) else { return .lost }
 
         let stem = String(name.dropLast(".jsonl".count))
         var from = path

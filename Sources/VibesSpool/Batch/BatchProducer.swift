@@ -44,22 +44,8 @@ extension SpoolDirectory {
         defer { close(input) }
         let fileName = source.split(separator: "/").last.map(String.init) ?? source
         let base = preferredID ?? (fileName.hasSuffix(".jsonl") ? String(fileName.dropLast(6)) : fileName)
-        var id = base
-        var suffix = 1
-        while true {
-            if isFreeBatchID(id) && !FileSystem.exists("\(incoming)/\(id).jsonl") {
-                let tmpPath = "\(tmp)/\(id).jsonl.\(getpid())"
-                try FileSystem.createDurably(tmpPath) { fd in try Self.copy(input, path: source, to: fd, toPath: tmpPath) }
-                switch try move(tmpPath, "\(incoming)/\(id).jsonl") {
-                case .renamed:
-                    try FileSystem.fsyncDirectory(incoming)
-                    return id
-                case .targetExists, .sourceMissing:
-                    try? FileSystem.remove(tmpPath)
-                }
-            }
-            suffix += 1
-            id = "\(base)~\(suffix)"
+        return try deliver(base: base, suffix: ".jsonl", isFree: isFreeBatchID) { _, fd, path in
+            try Self.copy(input, path: source, to: fd, toPath: path)
         }
     }
 
