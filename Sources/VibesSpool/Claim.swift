@@ -93,20 +93,10 @@ extension SpoolDirectory {
     /// Moves a symlink, FIFO, device or directory into `failed/` as it is, with an error envelope.
     private func reject(_ name: FileName, kind: String, workerID: String) throws -> ClaimResult {
         let stem = JobID.forRequest(named: name)
-        while true {
-            let id = freeID(stem)
-            switch try move(RawPath(incoming, name), RawPath("\(failed)/\(id).json")) {
-            case .sourceMissing: return .lost
-            case .targetExists: continue
-            case .renamed:
-                let reason = "incoming/\(name) is \(kind), not a regular file; it was moved here as it was, without being opened or followed"
-                let failure = JobFailure(kind: .invalidRequest, message: "Invalid request: \(reason)")
-                try writeErrorEnvelope(id: id, model: nil, failure: failure, attempts: 0, partialBytes: 0, workerID: workerID, metadata: nil)
-                try FileSystem.fsyncDirectory(failed)
-                try FileSystem.fsyncDirectory(incoming)
-                return .rejected(id: id, reason: reason)
-            }
-        }
+        guard let (id, reason) = try moveNonRegular(
+            RawPath(incoming, name), shownAs: "\(name)", kind: kind, suffix: ".json", freeID: { freeID(stem) }, workerID: workerID)
+        else { return .lost }
+        return .rejected(id: id, reason: reason)
     }
 
     /// Renames an active job to its final id (the request's `id`, made unique with `~N`).

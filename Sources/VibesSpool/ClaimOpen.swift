@@ -38,3 +38,27 @@ enum ClaimOpen {
         }
     }
 }
+
+extension SpoolDirectory {
+    /// Moves what is not a regular file (a symlink, FIFO, device or directory) from `incoming/`
+    /// into `failed/` as it is, never opened, as `ID<suffix>` with an error envelope. Returns the
+    /// id and the reason, or `nil` when it was gone.
+    func moveNonRegular(
+        _ source: RawPath, shownAs name: String, kind: String, suffix: String, freeID: () -> String, workerID: String
+    ) throws -> (id: String, reason: String)? {
+        while true {
+            let id = freeID()
+            switch try move(source, RawPath("\(failed)/\(id)\(suffix)")) {
+            case .sourceMissing: return nil
+            case .targetExists: continue
+            case .renamed:
+                let reason = "incoming/\(name) is \(kind), not a regular file; it was moved here as it was, without being opened or followed"
+                let failure = JobFailure(kind: .invalidRequest, message: "Invalid request: \(reason)")
+                try writeErrorEnvelope(id: id, model: nil, failure: failure, attempts: 0, partialBytes: 0, workerID: workerID, metadata: nil)
+                try FileSystem.fsyncDirectory(failed)
+                try FileSystem.fsyncDirectory(incoming)
+                return (id, reason)
+            }
+        }
+    }
+}

@@ -197,20 +197,10 @@ extension SpoolDirectory {
     /// Moves a symlink, FIFO, device or directory dropped as a batch into `failed/` as it is.
     private func rejectBatch(_ name: String, kind: String, workerID: String) throws -> BatchClaimResult {
         let stem = String(name.dropLast(".jsonl".count))
-        while true {
-            let id = freeBatchID(stem)
-            switch try move("\(incoming)/\(name)", "\(failed)/\(id).jsonl") {
-            case .sourceMissing: return .lost
-            case .targetExists: continue
-            case .renamed:
-                let reason = "incoming/\(name) is \(kind), not a regular file; it was moved here as it was, without being opened or followed"
-                let failure = JobFailure(kind: .invalidRequest, message: "Invalid request: \(reason)")
-                try writeErrorEnvelope(id: id, model: nil, failure: failure, attempts: 0, partialBytes: 0, workerID: workerID, metadata: nil)
-                try FileSystem.fsyncDirectory(failed)
-                try FileSystem.fsyncDirectory(incoming)
-                return .rejected(id: id, reason: reason)
-            }
-        }
+        guard let (id, reason) = try moveNonRegular(
+            RawPath("\(incoming)/\(name)"), shownAs: name, kind: kind, suffix: ".jsonl", freeID: { freeBatchID(stem) }, workerID: workerID)
+        else { return .lost }
+        return .rejected(id: id, reason: reason)
     }
 }
 
