@@ -21,4 +21,8 @@ public protocol ModelProvider: Sendable {
     /// consuming task, or dropping the iterator, stops the generation (for Ollama: closes the
     /// connection, the only way to make it stop).
     func chatStream(_ request: ChatRequest) -> ChatStream
+
+    /// Runs a chat and hands the reply text to `sink` where it arrives; returns the rest of the
+    /// reply (see ``ChatTextSink``). A default goes through ``chatStream(_:)``.
+    func chat(_ request: ChatRequest, streamingTextInto sink: any ChatTextSink) async throws -> ChatResponse
 }

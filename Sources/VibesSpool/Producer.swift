@@ -129,9 +129,13 @@ extension SpoolDirectory {
         var requeued: [String] = []
         for id in ids {
             let request = "\(failed)/\(id).json"
-            guard FileSystem.exists("\(failed)/\(id).error.json"), FileSystem.exists(request) else {
+            let (envelope, aside) = ("\(failed)/\(id).error.json", "\(failed)/.\(id).error.json.requeue")
+            guard FileSystem.exists(envelope) || FileSystem.exists(aside), FileSystem.exists(request) else {
                 throw RequeueError(message: "no failed job '\(id)' in \(failed)")
             }
+            // The envelope goes aside first: a worker may claim the request the moment it is back
+            // in incoming/, and must then find its id free (else it runs as ID~2).
+            if FileSystem.exists(envelope), Glibc.rename(envelope, aside) != 0 { throw SpoolError("rename", envelope) }
             var name = "\(id).json"
             var suffix = 1
             while true {
@@ -142,7 +146,7 @@ extension SpoolDirectory {
                 suffix += 1
                 name = "\(id)~\(suffix).json"
             }
-            try FileSystem.remove("\(failed)/\(id).error.json")
+            try FileSystem.remove(aside)
             try FileSystem.remove("\(failed)/\(id).partial")
             requeued.append(id)
         }
