@@ -24,13 +24,14 @@ public final class OllamaProvider: ModelProvider {
     /// `/api/show` answers by model name and digest: a model only changes with its digest.
     private let showCache = Mutex<[String: OllamaWire.ShowReply]>([:])
     /// Watches the time limits of every request in flight.
-    let timeouts = TimeoutMonitor()
+    let timeouts: TimeoutMonitor
     /// The one event loop that reads every streamed reply (see ``OllamaStreamReader``): its
     /// keep-alive connections are all there, so one is reused whenever one is idle.
     let streamEventLoop: any EventLoop
 
     public init(configuration: Configuration = .init(), httpClient: HTTPClient? = nil) {
         self.configuration = configuration
+        self.timeouts = TimeoutMonitor(limits: [configuration.firstByteTimeout, configuration.idleTimeout])
         if let httpClient {
             self.client = httpClient
             self.ownsClient = false

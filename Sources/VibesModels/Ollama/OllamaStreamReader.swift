@@ -43,6 +43,7 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
     /// Reply text handed on so far, in bytes.
     private(set) var textBytes = 0
     private var status = HTTPResponseStatus.ok
+    private var statusOK = true
     private var errorBody = ByteBuffer()
     private var splitter = NDJSONLineSplitter()
     private let decoder = JSONDecoder()
@@ -71,12 +72,13 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
     func didReceiveHead(task: HTTPClient.Task<ChatResponse>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         headReceived = true
         status = head.status
+        statusOK = head.status == .ok
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<ChatResponse>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         watchdog.received()
-        guard status == .ok else {
+        guard statusOK else {
             var buffer = buffer
             if errorBody.readableBytes < maxErrorBodyBytes { errorBody.writeBuffer(&buffer) }
             return task.eventLoop.makeSucceededVoidFuture()
@@ -93,13 +95,13 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
 
     func didReceiveError(task: HTTPClient.Task<ChatResponse>, _ error: any Error) {
         // The connection broke: a last line that is whole but lacks its newline still counts.
-        guard status == .ok, !failed, let last = splitter.finish() else { return }
+        guard statusOK, !failed, let last = splitter.finish() else { return }
         last.withUnsafeReadableBytes { try? decode($0) }
         _ = try? flushNow()
     }
 
     func didFinishRequest(task: HTTPClient.Task<ChatResponse>) throws -> ChatResponse {
-        guard status == .ok else { throw statusError(status, errorBody) }
+        guard statusOK else { throw statusError(status, errorBody) }
         // The body ended. A last line without its newline may still be the final one.
         if let last = splitter.finish() {
             try last.withUnsafeReadableBytes { try decode($0) }

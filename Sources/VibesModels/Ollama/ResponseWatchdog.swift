@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// Reporting progress is one relaxed atomic increment: no clock read, no lock, per chunk. The
 /// monitor notices the count moved at its next check and restarts the idle clock then, so a
-/// limit may run up to one check interval (50 ms) late.
+/// limit may run up to one check interval late.
 final class ResponseWatchdog: Sendable {
     private struct State {
         var lastActivity: ContinuousClock.Instant
@@ -112,6 +112,14 @@ final class TimeoutMonitor: Sendable {
 
     init(interval: Duration = .milliseconds(50)) {
         self.interval = interval
+    }
+
+    /// Checks every tenth of the shortest limit, between 10 ms and 1 s: a limit runs out at most
+    /// 10 % late, and with the default limits (minutes) a stream is checked once a second, not
+    /// once per few tokens (each check wakes a thread, which a CPU-bound model feels).
+    convenience init(limits: [Duration]) {
+        let shortest = limits.min() ?? .seconds(1)
+        self.init(interval: min(max(shortest / 10, .milliseconds(10)), .seconds(1)))
     }
 
     func register(_ watchdog: ResponseWatchdog, cancel: @escaping @Sendable () -> Void) -> Int {
