@@ -11,16 +11,18 @@ import VibesModels
 
 extension JobRunner {
     /// Streams the reply into the partial file under the job's deadline. The text is written
-    /// where it arrives (the HTTP client's event loop), one `write(2)` per piece of the reply;
-    /// the request goes out first, and the partial file is created (or emptied, on a retry) by
-    /// the first text, while Ollama works.
+    /// where it arrives (the HTTP client's event loop), one `write(2)` per piece of the reply.
+    /// The request goes out in a child task while this one creates (or, on a retry, empties) the
+    /// partial file: Ollama works meanwhile, and the event loop does not wait for the disk
+    /// (should the first text come first, it creates the file itself).
     func stream(
         _ request: JobRequest, into partial: PartialFile, deadline: ContinuousClock.Instant?, startedAt: Date
     ) async throws -> ReplySummary {
         let provider = self.provider
         let body: @Sendable () async throws -> ReplySummary = {
-            let reply = try await provider.chat(request.chat, streamingTextInto: partial)
-            try partial.open()  // an empty reply still has its (empty) file
+            async let streamed = provider.chat(request.chat, streamingTextInto: partial)
+            try partial.open()
+            let reply = try await streamed
             return ReplySummary(
                 model: request.chat.model, thinking: reply.message.thinking ?? "", toolCalls: reply.message.toolCalls,
                 stopReason: reply.stopReason, usage: reply.usage, timings: reply.timings, startedAt: startedAt)
