@@ -6,15 +6,17 @@ import Synchronization
 
 /// A streamed reply: an async sequence of ``ChatChunk``s.
 ///
-/// Nothing is sent until iteration starts. The producer (for Ollama: the task reading the HTTP
-/// body) hands chunks over one batch at a time and waits until the consumer has taken them, so a
-/// slow consumer slows the reading instead of filling memory. Cancelling the consuming task, or
-/// dropping the iterator, cancels the producer.
+/// Nothing is sent until iteration starts. The producer (for Ollama: the HTTP body reader on its
+/// event loop) pushes chunks into a queue without waiting; the consumer takes everything queued
+/// at each wake-up. When the consumer falls more than ``ChunkQueue/highWatermark`` chunks behind,
+/// the producer stops reading until it has caught up, so a slow consumer slows the reading
+/// instead of filling memory. Cancelling the consuming task, or dropping the iterator, cancels
+/// the producer.
 public struct ChatStream: AsyncSequence, Sendable {
     public typealias Element = ChatChunk
 
-    /// Produces the reply: sends batches into the handoff; returns or throws when done.
-    package typealias Producer = @Sendable (ChunkHandoff) async throws -> Void
+    /// Produces the reply: pushes chunks into the queue; returns or throws when done.
+    package typealias Producer = @Sendable (ChunkQueue) async throws -> Void
 
     private let producer: Producer
 
@@ -23,17 +25,17 @@ public struct ChatStream: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> Iterator {
-        let handoff = ChunkHandoff()
+        let queue = ChunkQueue()
         let producer = self.producer
         let task = Task {
             do {
-                try await producer(handoff)
-                handoff.finish(throwing: nil)
+                try await producer(queue)
+                queue.finish(throwing: nil)
             } catch {
-                handoff.finish(throwing: error)
+                queue.finish(throwing: error)
             }
         }
-        return Iterator(lifetime: Lifetime(handoff: handoff, task: task))
+        return Iterator(lifetime: Lifetime(queue: queue, task: task))
     }
 
     public struct Iterator: AsyncIteratorProtocol {
@@ -50,7 +52,7 @@ public struct ChatStream: AsyncSequence, Sendable {
                 index += 1
                 return batch[index - 1]
             }
-            guard let next = try await lifetime.handoff.next() else { return nil }
+            guard let next = try await lifetime.queue.next() else { return nil }
             batch = next
             index = 1
             return next[0]
@@ -59,33 +61,45 @@ public struct ChatStream: AsyncSequence, Sendable {
 
     /// Ends the producer when the last copy of the iterator goes away.
     fileprivate final class Lifetime: Sendable {
-        let handoff: ChunkHandoff
+        let queue: ChunkQueue
         let task: Task<Void, Never>
 
-        init(handoff: ChunkHandoff, task: Task<Void, Never>) {
-            self.handoff = handoff
+        init(queue: ChunkQueue, task: Task<Void, Never>) {
+            self.queue = queue
             self.task = task
-            handoff.onTerminate { task.cancel() }
+            queue.onTerminate { task.cancel() }
         }
 
         deinit {
-            handoff.terminate()
+            queue.terminate()
         }
     }
 }
 
-/// A one-slot rendezvous between one producer and one consumer of chunk batches.
-package final class ChunkHandoff: Sendable {
-    private enum State {
-        case idle
-        case offering([ChatChunk], CheckedContinuation<Void, any Error>)
-        case awaiting(CheckedContinuation<[ChatChunk]?, any Error>)
-        case finished((any Error)?)
-        /// The consumer is gone (cancelled or dropped): the producer must stop.
-        case terminated
+/// Chunks on their way from one producer, which never waits to push, to one consumer.
+package final class ChunkQueue: Sendable {
+    /// How far (in chunks) the consumer may fall behind before ``push(_:)`` asks the producer
+    /// to stop reading.
+    package static let highWatermark = 1024
+
+    private enum Drain {
+        case none
+        /// The producer was told to stop; it may have left what to do once the consumer caught up.
+        case awaited((@Sendable () -> Void)?)
     }
 
-    private let state = Mutex<State>(.idle)
+    private struct State {
+        var buffer: [ChatChunk] = []
+        var consumer: CheckedContinuation<[ChatChunk]?, any Error>?
+        /// Set once the producer is done: `nil` for a clean end.
+        var end: Result<Void, any Error>?
+        var endDelivered = false
+        /// The consumer is gone (cancelled or dropped): the producer must stop.
+        var terminated = false
+        var drain = Drain.none
+    }
+
+    private let state = Mutex(State())
     private let terminationHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     package init() {}
@@ -94,94 +108,79 @@ package final class ChunkHandoff: Sendable {
         terminationHandler.withLock { $0 = handler }
     }
 
-    /// Offers a non-empty batch and waits until the consumer takes it.
-    /// - Throws: `CancellationError` once the consumer is gone.
-    package func send(_ batch: [ChatChunk]) async throws {
-        guard !batch.isEmpty else { return }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let resume: (() -> Void)? = state.withLock { state in
-                    switch state {
-                    case .awaiting(let consumer):
-                        state = .idle
-                        return {
-                            consumer.resume(returning: batch)
-                            continuation.resume()
-                        }
-                    case .idle:
-                        if Task.isCancelled {
-                            return { continuation.resume(throwing: CancellationError()) }
-                        }
-                        state = .offering(batch, continuation)
-                        return nil
-                    case .terminated, .finished:
-                        return { continuation.resume(throwing: CancellationError()) }
-                    case .offering:
-                        preconditionFailure("ChunkHandoff has one producer")
-                    }
-                }
-                resume?()
+    /// Queues `chunks` (from any thread; never waits). Returns `false` when the consumer is over
+    /// ``highWatermark`` chunks behind: read no more, and call ``whenDrained(_:)``.
+    package func push(_ chunks: [ChatChunk]) -> Bool {
+        guard !chunks.isEmpty else { return true }
+        let (consumer, batch, full): (CheckedContinuation<[ChatChunk]?, any Error>?, [ChatChunk], Bool) = state.withLock { state in
+            guard !state.terminated, state.end == nil else { return (nil, [], false) }
+            if let consumer = state.consumer {
+                state.consumer = nil
+                return (consumer, chunks, false)
             }
-        } onCancel: {
-            let waiting: CheckedContinuation<Void, any Error>? = state.withLock { state in
-                guard case .offering(_, let continuation) = state else { return nil }
-                state = .terminated
-                return continuation
-            }
-            waiting?.resume(throwing: CancellationError())
+            state.buffer += chunks
+            guard state.buffer.count > Self.highWatermark else { return (nil, [], false) }
+            state.drain = .awaited(nil)
+            return (nil, [], true)
         }
+        consumer?.resume(returning: batch)
+        return !full
     }
 
-    /// Ends the stream, with an error or cleanly. A consumer waiting now gets it at once.
+    /// Runs `action` once the consumer has taken what was queued (at once if it already has).
+    package func whenDrained(_ action: @escaping @Sendable () -> Void) {
+        let now: Bool = state.withLock { state in
+            guard case .awaited(nil) = state.drain, !state.terminated else { return true }
+            state.drain = .awaited(action)
+            return false
+        }
+        if now { action() }
+    }
+
+    /// Ends the stream, with an error or cleanly, after what is queued.
     func finish(throwing error: (any Error)?) {
-        let waiting: CheckedContinuation<[ChatChunk]?, any Error>? = state.withLock { state in
-            switch state {
-            case .awaiting(let consumer):
-                state = .finished(nil)
-                return consumer
-            case .idle:
-                state = .finished(error)
-                return nil
-            case .offering, .finished, .terminated:
-                return nil
-            }
+        let consumer: CheckedContinuation<[ChatChunk]?, any Error>? = state.withLock { state in
+            guard state.end == nil else { return nil }
+            state.end = error.map { .failure($0) } ?? .success(())
+            guard let consumer = state.consumer else { return nil }
+            state.consumer = nil
+            state.endDelivered = true
+            return consumer
         }
-        if let waiting {
-            if let error { waiting.resume(throwing: error) } else { waiting.resume(returning: nil) }
+        if let consumer {
+            if let error { consumer.resume(throwing: error) } else { consumer.resume(returning: nil) }
         }
     }
 
-    /// The next batch, or `nil` at the end. Throws the producer's error once.
+    /// Everything queued, or `nil` at the end. Throws the producer's error once.
     func next() async throws -> [ChatChunk]? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[ChatChunk]?, any Error>) in
-                let resume: (() -> Void)? = state.withLock { state in
-                    switch state {
-                    case .offering(let batch, let producer):
-                        state = .idle
-                        return {
-                            producer.resume()
-                            continuation.resume(returning: batch)
+                let (result, drained): (Result<[ChatChunk]?, any Error>?, (@Sendable () -> Void)?) = state.withLock { state in
+                    if state.terminated { return (.failure(CancellationError()), nil) }
+                    if !state.buffer.isEmpty {
+                        var drained: (@Sendable () -> Void)?
+                        if case .awaited(let action) = state.drain {
+                            drained = action
+                            state.drain = .none
                         }
-                    case .idle:
-                        if Task.isCancelled {
-                            state = .terminated
-                            return { continuation.resume(throwing: CancellationError()) }
-                        }
-                        state = .awaiting(continuation)
-                        return nil
-                    case .finished(let error):
-                        state = .finished(nil)
-                        return {
-                            if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: nil) }
-                        }
-                    case .terminated:
-                        return { continuation.resume(throwing: CancellationError()) }
-                    case .awaiting:
-                        preconditionFailure("ChunkHandoff has one consumer")
+                        defer { state.buffer = [] }
+                        return (.success(state.buffer), drained)
                     }
+                    if let end = state.end {
+                        if state.endDelivered { return (.success(nil), nil) }
+                        state.endDelivered = true
+                        return (end.map { _ -> [ChatChunk]? in nil }, nil)
+                    }
+                    if Task.isCancelled {
+                        state.terminated = true
+                        return (.failure(CancellationError()), nil)
+                    }
+                    state.consumer = continuation
+                    return (nil, nil)
                 }
-                resume?()
+                drained?()
+                if let result { continuation.resume(with: result) }
             }
         } onCancel: {
             terminate()
@@ -190,17 +189,15 @@ package final class ChunkHandoff: Sendable {
 
     /// The consumer is gone: wake whoever waits and stop the producer.
     func terminate() {
-        let (producer, consumer): (CheckedContinuation<Void, any Error>?, CheckedContinuation<[ChatChunk]?, any Error>?) =
-            state.withLock { state in
-                defer { state = .terminated }
-                switch state {
-                case .offering(_, let producer): return (producer, nil)
-                case .awaiting(let consumer): return (nil, consumer)
-                default: return (nil, nil)
-                }
-            }
-        producer?.resume(throwing: CancellationError())
+        let (consumer, drained): (CheckedContinuation<[ChatChunk]?, any Error>?, (@Sendable () -> Void)?) = state.withLock { state in
+            state.terminated = true
+            state.buffer = []
+            defer { state.consumer = nil; state.drain = .none }
+            if case .awaited(let action) = state.drain { return (state.consumer, action) }
+            return (state.consumer, nil)
+        }
         consumer?.resume(throwing: CancellationError())
+        drained?()
         let handler = terminationHandler.withLock { handler in
             defer { handler = nil }
             return handler

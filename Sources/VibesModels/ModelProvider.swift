@@ -37,6 +37,10 @@ public protocol ModelProvider: Sendable {
     /// Providers without embeddings keep the default, which throws
     /// ``ModelError/serverError(status:message:midStream:)`` with status 501 (not retryable).
     func embed(_ request: EmbedRequest) async throws -> EmbedResponse
+
+    /// Runs a chat and hands the reply text to `sink` where it arrives; returns the rest of the
+    /// reply (see ``ChatTextSink``). A default goes through ``chatStream(_:)``.
+    func chat(_ request: ChatRequest, streamingTextInto sink: any ChatTextSink) async throws -> ChatResponse
 }
 
 /// A model a provider holds in memory.

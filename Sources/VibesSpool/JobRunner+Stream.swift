@@ -10,41 +10,23 @@ import Foundation
 import VibesModels
 
 extension JobRunner {
-    /// Streams the reply into the partial file, one write per chunk, under the job's deadline.
-    /// The request goes out first; the partial file is created (or emptied, on a retry) while
-    /// Ollama works on it.
+    /// Streams the reply into the partial file under the job's deadline. The text is written
+    /// where it arrives (the HTTP client's event loop), one `write(2)` per piece of the reply.
+    /// The request goes out in a child task while this one creates (or, on a retry, empties) the
+    /// partial file: Ollama works meanwhile, and the event loop does not wait for the disk
+    /// (should the first text come first, it creates the file itself).
     func stream(
         _ request: JobRequest, into partial: PartialFile, deadline: ContinuousClock.Instant?, startedAt: Date
     ) async throws -> ReplySummary {
         let provider = self.provider
         let body: @Sendable () async throws -> ReplySummary = {
-            var summary = ReplySummary(model: request.chat.model, thinking: "", toolCalls: [], startedAt: startedAt)
-            var chunks = provider.chatStream(request.chat).makeAsyncIterator()
+            async let streamed = provider.chat(request.chat, streamingTextInto: partial)
             try partial.open()
-            while let chunk = try await chunks.next() {
-                if !chunk.textDelta.isEmpty { try partial.append(chunk.textDelta) }
-                summary.thinking += chunk.thinkingDelta
-                summary.toolCalls += chunk.toolCalls
-                if chunk.done {
-                    summary.stopReason = chunk.stopReason
-                    summary.usage = chunk.usage
-                    summary.timings = chunk.timings
-                }
-            }
-            return summary
+            let reply = try await streamed
+            return ReplySummary(
+                model: request.chat.model, thinking: reply.message.thinking ?? "", toolCalls: reply.message.toolCalls,
+                stopReason: reply.stopReason, usage: reply.usage, timings: reply.timings, startedAt: startedAt)
         }
-        guard let deadline, let timeout = request.timeout else { return try await body() }
-        return try await withThrowingTaskGroup(of: ReplySummary?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                throw ModelError.timeout(.deadline, seconds: timeout.seconds)
-            }
-            defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if let result { return result }
-            }
-            throw CancellationError()
-        }
+        return try await withJobDeadline(deadline, timeout: request.timeout, body)
     }
 }

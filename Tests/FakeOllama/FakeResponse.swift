@@ -62,6 +62,17 @@ public struct FakeResponse: Sendable {
         return response
     }
 
+    /// A streamed chat cut short: thinking lines, then content lines, each its own HTTP chunk
+    /// written back to back, then the connection closed at once (FIN, no chunk terminator): the
+    /// close races the last lines to the client.
+    public static func chatThenClose(model: String = "llama3.2", thinking: [String] = [], pieces: [String]) -> FakeResponse {
+        var lines = thinking.map { chatLine(model: model, content: "", thinking: $0) }
+        lines += pieces.map { chatLine(model: model, content: $0) }
+        var response = chunks(lines.map { Array(($0 + "\n").utf8) })
+        response.steps.append(.drop)
+        return response
+    }
+
     /// A realistic streamed chat: one line per piece, then the final `done` line.
     public static func chatStream(
         model: String = "llama3.2", pieces: [String], delay: Duration? = nil, thinking: [String] = [],

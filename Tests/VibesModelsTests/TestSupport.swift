@@ -4,6 +4,7 @@
 
 import FakeOllama
 import Testing
+import Synchronization
 import VibesModels
 
 /// Runs `body` with a fake Ollama answering `handler` and a provider pointed at it.
@@ -45,4 +46,18 @@ func expectModelError<T>(
     } catch {
         Issue.record("expected a ModelError, got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
     }
+}
+
+/// A ``ChatTextSink`` that keeps what it is given.
+final class CollectingSink: ChatTextSink {
+    private let bytes = Mutex<[UInt8]>([])
+    private let writes = Mutex(0)
+
+    func write(_ text: UnsafeRawBufferPointer) throws {
+        bytes.withLock { $0.append(contentsOf: text) }
+        writes.withLock { $0 += 1 }
+    }
+
+    var text: String { String(decoding: bytes.withLock { $0 }, as: UTF8.self) }
+    var writeCount: Int { writes.withLock { $0 } }
 }

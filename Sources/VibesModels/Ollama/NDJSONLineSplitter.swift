@@ -2,6 +2,9 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 
 /// Cuts a byte stream into newline-terminated lines, whatever the network chunking.
@@ -47,6 +50,41 @@ struct NDJSONLineSplitter {
             }
         }
         return lines
+    }
+
+    /// Calls `body` with each line `chunk` completes, without its `\n` (and `\r`), in place: no
+    /// copy unless a line spans chunks. Empty lines are skipped. `body` must not keep the pointer.
+    mutating func forEachLine(in chunk: ByteBuffer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try chunk.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            var start = 0
+            while start < bytes.count,
+                let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start)
+            {
+                let newline = base.distance(to: UnsafeRawPointer(found))
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[start..<newline])
+                start = newline + 1
+                if pending.readableBytes > 0 {
+                    pending.writeBytes(piece)
+                    defer { pending.clear() }
+                    try pending.withUnsafeReadableBytes { try Self.deliver($0, body) }
+                } else {
+                    try Self.deliver(piece, body)
+                }
+            }
+            if start < bytes.count {
+                pending.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+                if pending.readableBytes > maxLineBytes {
+                    throw ModelError.invalidResponse("a line of over \(maxLineBytes) bytes without a newline")
+                }
+            }
+        }
+    }
+
+    private static func deliver(_ line: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var line = line
+        if line.last == UInt8(ascii: "\r") { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+        if !line.isEmpty { try body(line) }
     }
 
     /// What is left after the stream ended: a last line without `\n`, if any.

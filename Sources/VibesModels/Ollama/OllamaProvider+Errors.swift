@@ -9,6 +9,7 @@ import Foundation
 #endif
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 #if canImport(Glibc)
 import Glibc
@@ -17,18 +18,23 @@ import Glibc
 extension OllamaProvider {
     /// Maps an error status to a ``ModelError``, reading Ollama's `{"error": …}` body.
     func statusError(_ response: HTTPClientResponse, model: String?) async -> ModelError {
-        let status = Int(response.status.code)
         let body = (try? await response.body.collect(upTo: 64 << 10)) ?? ByteBuffer()
+        return Self.statusError(response.status, body: body, baseURL: configuration.baseURL, model: model)
+    }
+
+    /// Maps an error status and its body (up to 64 KiB) to a ``ModelError``.
+    static func statusError(_ responseStatus: HTTPResponseStatus, body: ByteBuffer, baseURL: String, model: String?) -> ModelError {
+        let status = Int(responseStatus.code)
         let text = body.getString(at: body.readerIndex, length: body.readableBytes) ?? ""
         let ollamaError = try? JSONDecoder().decode(OllamaWire.ErrorReply.self, from: body)
         if status == 404 {
             // Match the status, not the text: Ollama's wording changed in 0.2.2 and 0.12.
             guard let ollamaError else {
-                return .notAnOllamaAPI(baseURL: configuration.baseURL, status: status, body: text)
+                return .notAnOllamaAPI(baseURL: baseURL, status: status, body: text)
             }
             return .modelNotInstalled(model: model ?? "?", detail: ollamaError.error)
         }
-        let message = ollamaError?.error ?? (text.isEmpty ? response.status.reasonPhrase : ModelError.clip(text))
+        let message = ollamaError?.error ?? (text.isEmpty ? responseStatus.reasonPhrase : ModelError.clip(text))
         return .serverError(status: status, message: message, midStream: false)
     }
 

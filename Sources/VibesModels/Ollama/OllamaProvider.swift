@@ -19,15 +19,19 @@ import Synchronization
 public final class OllamaProvider: ModelProvider {
     public let name = "ollama"
     public let configuration: Configuration
-    private let client: HTTPClient
+    let client: HTTPClient
     private let ownsClient: Bool
     /// `/api/show` answers by model name and digest: a model only changes with its digest.
     private let showCache = Mutex<[String: OllamaWire.ShowReply]>([:])
     /// Watches the time limits of every request in flight.
-    private let timeouts = TimeoutMonitor()
+    let timeouts: TimeoutMonitor
+    /// The one event loop that reads every streamed reply (see ``OllamaStreamReader``): its
+    /// keep-alive connections are all there, so one is reused whenever one is idle.
+    let streamEventLoop: any EventLoop
 
     public init(configuration: Configuration = .init(), httpClient: HTTPClient? = nil) {
         self.configuration = configuration
+        self.timeouts = TimeoutMonitor(limits: [configuration.firstByteTimeout, configuration.idleTimeout])
         if let httpClient {
             self.client = httpClient
             self.ownsClient = false
@@ -44,6 +48,7 @@ public final class OllamaProvider: ModelProvider {
             self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
             self.ownsClient = true
         }
+        self.streamEventLoop = client.eventLoopGroup.next()
     }
 
     /// Shuts the HTTP client down if this provider created it.
@@ -88,81 +93,10 @@ public final class OllamaProvider: ModelProvider {
         )
     }
 
-    public func chatStream(_ request: ChatRequest) -> ChatStream {
-        ChatStream { handoff in
-            let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: true))
-            try await self.limited { watchdog in
-                try await self.stream(body: body, model: request.model, watchdog: watchdog, into: handoff)
-            }
-        }
-    }
-
     /// Ollama's version (`GET /api/version`): the cheap "is it up?" probe.
     public func version() async throws -> String {
         let reply: OllamaWire.VersionReply = try await getJSON("/api/version")
         return reply.version
-    }
-
-    // MARK: Streaming
-
-    private func stream(body: Data, model: String, watchdog: ResponseWatchdog, into handoff: ChunkHandoff) async throws {
-        let response = try await send(.POST, "/api/chat", body: body, model: model)
-        var splitter = NDJSONLineSplitter()
-        var textBytes = 0
-        let decoder = JSONDecoder()
-
-        func decode(_ lines: [ByteBuffer]) throws -> (chunks: [ChatChunk], done: Bool) {
-            var chunks: [ChatChunk] = []
-            chunks.reserveCapacity(lines.count)
-            for line in lines {
-                let chunk = try Self.decodeChatReply(line, decoder: decoder).chunk
-                textBytes += chunk.textDelta.utf8.count
-                chunks.append(chunk)
-                if chunk.done { return (chunks, true) }
-            }
-            return (chunks, false)
-        }
-
-        do {
-            for try await buffer in response.body {
-                watchdog.received()
-                let (chunks, done) = try decode(try splitter.append(buffer))
-                if !chunks.isEmpty {
-                    try await watchdog.paused { try await handoff.send(chunks) }
-                }
-                if done { return }
-            }
-        } catch {
-            throw classify(error, headReceived: true, textBytes: textBytes)
-        }
-        // The body ended. A last line without its newline may still be the final one.
-        if let last = splitter.finish() {
-            let (chunks, done) = try decode([last])
-            try await handoff.send(chunks)
-            if done { return }
-        }
-        throw ModelError.streamInterrupted(
-            bytesReceived: textBytes, cause: "the stream ended without its final `done` line")
-    }
-
-    /// Decodes one reply object (a stream line or a whole reply), checking for `{"error": …}` before
-    /// anything else is read from it: such a line is a server error even at status 200.
-    static func decodeChatReply(_ line: ByteBuffer, decoder: JSONDecoder) throws -> OllamaWire.ChatReply {
-        let reply: OllamaWire.ChatReply
-        do {
-            reply = try decoder.decode(OllamaWire.ChatReply.self, from: line)
-        } catch {
-            // An error object whose other fields are not a chat reply's is still an error.
-            if let errorReply = try? decoder.decode(OllamaWire.ErrorReply.self, from: line) {
-                throw ModelError.serverError(status: 200, message: errorReply.error, midStream: true)
-            }
-            let text = line.getString(at: line.readerIndex, length: min(line.readableBytes, 200)) ?? ""
-            throw ModelError.invalidResponse("the reply is not Ollama's JSON: \(text)")
-        }
-        if let error = reply.error {
-            throw ModelError.serverError(status: 200, message: error, midStream: true)
-        }
-        return reply
     }
 
     // MARK: HTTP

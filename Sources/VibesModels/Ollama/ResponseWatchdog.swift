@@ -10,16 +10,22 @@ import Synchronization
 /// cannot tell a cold model load (minutes) from a stalled stream. So the reader reports progress
 /// here, and the provider's ``TimeoutMonitor`` checks every live exchange and cancels the one
 /// whose limit ran out.
+///
+/// Reporting progress is one relaxed atomic increment: no clock read, no lock, per chunk. The
+/// monitor notices the count moved at its next check and restarts the idle clock then, so a
+/// limit may run up to one check interval late.
 final class ResponseWatchdog: Sendable {
     private struct State {
         var lastActivity: ContinuousClock.Instant
-        var sawFirstByte = false
-        /// Time spent waiting for our own consumer does not count as the server being idle.
-        var paused = false
+        var progressSeen = 0
         var expired: TimeoutLimit?
     }
 
     private let state: Mutex<State>
+    /// Bumped for every piece of the body that arrives.
+    private let progress = Atomic<Int>(0)
+    /// Above 0 while waiting for our own consumer: that time does not count as the server idle.
+    private let pauses = Atomic<Int>(0)
     let firstByte: Duration
     let idle: Duration
 
@@ -31,24 +37,31 @@ final class ResponseWatchdog: Sendable {
 
     /// Bytes arrived from the server.
     func received() {
-        state.withLock {
-            $0.lastActivity = .now
-            $0.sawFirstByte = true
-        }
+        progress.wrappingAdd(1, ordering: .relaxed)
     }
 
-    /// Runs `body` (waiting for our consumer) without the idle clock running.
-    func paused<T>(_ body: () async throws -> T) async rethrows -> T {
-        state.withLock { $0.paused = true }
-        defer { state.withLock { $0.paused = false; $0.lastActivity = .now } }
-        return try await body()
+    /// Stops the idle clock until ``resume()``: the reader waits for our consumer.
+    func pause() {
+        pauses.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    func resume() {
+        progress.wrappingAdd(1, ordering: .relaxed)
+        pauses.wrappingSubtract(1, ordering: .relaxed)
     }
 
     /// Whether the current limit has run out at `now`; marks the watchdog expired if so.
     func expire(at now: ContinuousClock.Instant) -> Bool {
-        state.withLock { state in
-            guard state.expired == nil, !state.paused else { return false }
-            let (limit, kind): (Duration, TimeoutLimit) = state.sawFirstByte ? (idle, .idle) : (firstByte, .firstByte)
+        let progress = progress.load(ordering: .relaxed)
+        let paused = pauses.load(ordering: .relaxed) > 0
+        return state.withLock { state in
+            guard state.expired == nil else { return false }
+            if paused || progress != state.progressSeen {
+                state.progressSeen = progress
+                state.lastActivity = now
+                return false
+            }
+            let (limit, kind): (Duration, TimeoutLimit) = progress != 0 ? (idle, .idle) : (firstByte, .firstByte)
             guard state.lastActivity + limit <= now else { return false }
             state.expired = kind
             return true
@@ -99,6 +112,14 @@ final class TimeoutMonitor: Sendable {
 
     init(interval: Duration = .milliseconds(50)) {
         self.interval = interval
+    }
+
+    /// Checks every tenth of the shortest limit, between 10 ms and 1 s: a limit runs out at most
+    /// 10 % late, and with the default limits (minutes) a stream is checked once a second, not
+    /// once per few tokens (each check wakes a thread, which a CPU-bound model feels).
+    convenience init(limits: [Duration]) {
+        let shortest = limits.min() ?? .seconds(1)
+        self.init(interval: min(max(shortest / 10, .milliseconds(10)), .seconds(1)))
     }
 
     func register(_ watchdog: ResponseWatchdog, cancel: @escaping @Sendable () -> Void) -> Int {

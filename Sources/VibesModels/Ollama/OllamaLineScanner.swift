@@ -1,0 +1,254 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+/// Reads the usual line of a streamed `/api/chat` reply without `JSONDecoder`:
+///
+///     {"model":"m","created_at":"…","message":{"role":"assistant","content":"Hi","thinking":"…"},"done":false}
+///
+/// in any key order, with any whitespace. Anything else — the final `done: true` line, an error
+/// line, tool calls, images, unknown or repeated keys, escapes in keys or in `model` and
+/// `created_at`, invalid UTF-8, trailing bytes — is left to `JSONDecoder` (`scan` returns `nil`),
+/// which then decides as it always did. So this scanner only has to be right about what it
+/// accepts, not complete.
+enum OllamaLineScanner {
+    /// What a usual line holds besides its text: where `model` and `created_at` are in the line.
+    struct Fields {
+        var model: Range<Int>?
+        var createdAt: Range<Int>?
+    }
+
+    /// Scans one line (without its newline). On the usual shape, appends the unescaped `content`
+    /// to `text` and `thinking` to `thinking` and returns the other fields; otherwise leaves both
+    /// as they were and returns `nil`.
+    static func scan(_ line: UnsafeRawBufferPointer, text: inout [UInt8], thinking: inout [UInt8]) -> Fields? {
+        let (textMark, thinkingMark) = (text.count, thinking.count)
+        var reader = Reader(bytes: line)
+        if let fields = reader.chatLine(text: &text, thinking: &thinking) {
+            return fields
+        }
+        text.removeSubrange(textMark...)
+        thinking.removeSubrange(thinkingMark...)
+        return nil
+    }
+
+    private struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
+
+        init(bytes: UnsafeRawBufferPointer) {
+            self.bytes = bytes
+        }
+
+        mutating func chatLine(text: inout [UInt8], thinking: inout [UInt8]) -> Fields? {
+            var fields = Fields()
+            var seen: UInt8 = 0
+            guard take(UInt8(ascii: "{")) else { return nil }
+            if take(UInt8(ascii: "}")) { return atEnd() ? fields : nil }
+            repeat {
+                guard let key = rawString(), take(UInt8(ascii: ":")) else { return nil }
+                let bit: UInt8
+                if matches(key, "model") {
+                    bit = 1
+                    guard let value = rawString() else { return nil }
+                    fields.model = value
+                } else if matches(key, "created_at") {
+                    bit = 2
+                    guard let value = rawString() else { return nil }
+                    fields.createdAt = value
+                } else if matches(key, "message") {
+                    bit = 4
+                    guard message(text: &text, thinking: &thinking) else { return nil }
+                } else if matches(key, "done") {
+                    bit = 8
+                    guard literal("false") else { return nil }
+                } else {
+                    return nil
+                }
+                guard seen & bit == 0 else { return nil }
+                seen |= bit
+            } while take(UInt8(ascii: ","))
+            guard take(UInt8(ascii: "}")), atEnd() else { return nil }
+            return fields
+        }
+
+        /// `{"role":"…","content":"…"}` with an optional `thinking`; role and content required
+        /// (as `OllamaWire.Message` requires them).
+        mutating func message(text: inout [UInt8], thinking: inout [UInt8]) -> Bool {
+            guard take(UInt8(ascii: "{")) else { return false }
+            var seen: UInt8 = 0
+            repeat {
+                guard let key = rawString(), take(UInt8(ascii: ":")) else { return false }
+                let bit: UInt8
+                if matches(key, "content") {
+                    bit = 2
+                    guard string(into: &text) else { return false }
+                } else if matches(key, "role") {
+                    bit = 1
+                    guard rawString() != nil else { return false }
+                } else if matches(key, "thinking") {
+                    bit = 4
+                    guard string(into: &thinking) else { return false }
+                } else {
+                    return false
+                }
+                guard seen & bit == 0 else { return false }
+                seen |= bit
+            } while take(UInt8(ascii: ","))
+            return seen & 3 == 3 && take(UInt8(ascii: "}"))
+        }
+
+        /// Whether the bytes in `range` are `word`.
+        func matches(_ range: Range<Int>, _ word: StaticString) -> Bool {
+            guard range.count == word.utf8CodeUnitCount else { return false }
+            let start = word.utf8Start
+            for offset in 0..<range.count where bytes[range.lowerBound + offset] != start[offset] { return false }
+            return true
+        }
+
+        // MARK: tokens
+
+        mutating func skipSpace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
+        }
+
+        /// Skips whitespace, then takes `byte` if it is next.
+        mutating func take(_ byte: UInt8) -> Bool {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func atEnd() -> Bool {
+            skipSpace()
+            return index == bytes.count
+        }
+
+        mutating func literal(_ word: StaticString) -> Bool {
+            skipSpace()
+            let count = word.utf8CodeUnitCount
+            guard bytes.count - index >= count else { return false }
+            let start = word.utf8Start
+            for offset in 0..<count where bytes[index + offset] != start[offset] { return false }
+            index += count
+            return true
+        }
+
+        /// A string without escapes and with ASCII only: its bytes' range (between the quotes).
+        mutating func rawString() -> Range<Int>? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return start..<(index - 1)
+                }
+                guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { return nil }
+                index += 1
+            }
+            return nil
+        }
+
+        /// A string, unescaped and checked to be UTF-8, appended to `output`.
+        mutating func string(into output: inout [UInt8]) -> Bool {
+            guard take(UInt8(ascii: "\"")) else { return false }
+            var runStart = index
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+                    index += 1
+                    if byte == UInt8(ascii: "\"") { return true }
+                    guard escape(into: &output) else { return false }
+                    runStart = index
+                } else if byte < 0x80 {
+                    guard byte >= 0x20 else { return false }
+                    index += 1
+                } else {
+                    guard let length = utf8SequenceLength(at: index) else { return false }
+                    index += length
+                }
+            }
+            return false
+        }
+
+        /// After a backslash: one escape, appended as UTF-8.
+        mutating func escape(into output: inout [UInt8]) -> Bool {
+            guard index < bytes.count else { return false }
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(byte)
+            case UInt8(ascii: "n"): output.append(0x0A)
+            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "r"): output.append(0x0D)
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0C)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4() else { return false }
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    guard take(UInt8(ascii: "\\")), index < bytes.count, bytes[index] == UInt8(ascii: "u") else { return false }
+                    index += 1
+                    guard let low = hex4(), low >= 0xDC00, low < 0xE000 else { return false }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                    return false
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { return false }
+                output.append(contentsOf: UTF8.encode(unicode)!)
+            default:
+                return false
+            }
+            return true
+        }
+
+        mutating func hex4() -> UInt32? {
+            guard bytes.count - index >= 4 else { return nil }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = bytes[index]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                value = value << 4 | UInt32(digit)
+                index += 1
+            }
+            return value
+        }
+
+        /// The length of the well-formed UTF-8 sequence starting at `start` (a byte ≥ 0x80), or
+        /// `nil` (stray continuation bytes, overlong forms, surrogates, beyond U+10FFFF, cut short).
+        func utf8SequenceLength(at start: Int) -> Int? {
+            let lead = bytes[start]
+            let length: Int
+            var low: UInt8 = 0x80
+            var high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return nil
+            }
+            guard bytes.count - start >= length else { return nil }
+            let second = bytes[start + 1]
+            guard second >= low, second <= high else { return nil }
+            for offset in 2..<length where bytes[start + offset] & 0xC0 != 0x80 { return nil }
+            return length
+        }
+    }
+}

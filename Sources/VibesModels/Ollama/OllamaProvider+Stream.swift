@@ -1,0 +1,94 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+extension OllamaProvider {
+    public func chatStream(_ request: ChatRequest) -> ChatStream {
+        ChatStream { queue in
+            let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: true))
+            _ = try await self.limited { watchdog in
+                try await self.streamChat(body: body, model: request.model, watchdog: watchdog, output: .queue(queue))
+            }
+        }
+    }
+
+    /// Reads the reply on the HTTP client's event loop and writes its text into `sink` there:
+    /// no task switch per chunk (see ``OllamaStreamReader``).
+    public func chat(_ request: ChatRequest, streamingTextInto sink: any ChatTextSink) async throws -> ChatResponse {
+        let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: true))
+        return try await limited { watchdog in
+            try await self.streamChat(body: body, model: request.model, watchdog: watchdog, output: .sink(sink))
+        }
+    }
+
+    /// One streamed `/api/chat` exchange, read by an ``OllamaStreamReader`` on the event loop of
+    /// its connection (`.delegateAndChannel`: the reader asks for more bytes in the same call that
+    /// handed them over, so AsyncHTTPClient never holds any back).
+    private func streamChat(
+        body: Data, model: String, watchdog: ResponseWatchdog, output: OllamaStreamReader.Output
+    ) async throws -> ChatResponse {
+        let baseURL = configuration.baseURL
+        let reader = OllamaStreamReader(model: model, output: output, watchdog: watchdog) { status, body in
+            OllamaProvider.statusError(status, body: body, baseURL: baseURL, model: model)
+        }
+        let task: HTTPClient.Task<ChatResponse>
+        do {
+            var headers = HTTPHeaders()
+            headers.add(name: "Accept", value: "application/json, application/x-ndjson")
+            headers.add(name: "User-Agent", value: "vibes-spool")
+            headers.add(name: "Content-Type", value: "application/json")
+            let request = try HTTPClient.Request(
+                url: baseURL + "/api/chat", method: .POST, headers: headers, body: .bytes(body))
+            task = client.execute(
+                request: request, delegate: reader, eventLoop: .delegateAndChannel(on: streamEventLoop))
+        } catch {
+            throw classify(error, headReceived: false, textBytes: 0)
+        }
+        do {
+            return try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+        } catch {
+            if let sinkError = reader.sinkError { throw sinkError }
+            throw classify(error, headReceived: reader.headReceived, textBytes: reader.textBytes)
+        }
+    }
+
+    /// Decodes one reply object (a stream line or a whole reply), checking for `{"error": …}` before
+    /// anything else is read from it: such a line is a server error even at status 200.
+    static func decodeChatReply(_ line: ByteBuffer, decoder: JSONDecoder) throws -> OllamaWire.ChatReply {
+        try line.withUnsafeReadableBytes { try decodeChatReply($0, decoder: decoder) }
+    }
+
+    static func decodeChatReply(_ line: UnsafeRawBufferPointer, decoder: JSONDecoder) throws -> OllamaWire.ChatReply {
+        let data = Data(
+            bytesNoCopy: UnsafeMutableRawPointer(mutating: line.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!),
+            count: line.count, deallocator: .none)
+        let reply: OllamaWire.ChatReply
+        do {
+            reply = try decoder.decode(OllamaWire.ChatReply.self, from: data)
+        } catch {
+            // An error object whose other fields are not a chat reply's is still an error.
+            if let errorReply = try? decoder.decode(OllamaWire.ErrorReply.self, from: data) {
+                throw ModelError.serverError(status: 200, message: errorReply.error, midStream: true)
+            }
+            let text = String(decoding: line.prefix(200), as: UTF8.self)
+            throw ModelError.invalidResponse("the reply is not Ollama's JSON: \(text)")
+        }
+        if let error = reply.error {
+            throw ModelError.serverError(status: 200, message: error, midStream: true)
+        }
+        return reply
+    }
+}
