@@ -84,9 +84,11 @@ public final class FakeOllama: Sendable {
         }
     }
 
+    /// Closes the listening socket and ends every connection. The accept loop is not cancelled:
+    /// closing the socket ends its stream after the connections already accepted, and each of
+    /// those is served (and closed) as cancelled, never dropped unclosed (NIO traps on that).
     public func shutdown() async {
         try? await serverChannel.close()
-        acceptTask.cancel()
         await acceptTask.value
     }
 

@@ -10,7 +10,7 @@ import Testing
 /// Polls `condition` until it holds or `timeout` passes; records an issue on timeout.
 /// For waiting on files and other state that has no event to await.
 public func eventually(
-    _ what: String, timeout: Duration = .seconds(20), sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: String, timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async rethrows {
     let deadline = ContinuousClock.now + timeout
