@@ -262,10 +262,11 @@ extension WorkerLoop {
 
 extension AttemptFailure {
     init(_ error: ModelError, attempts: Int, deadline: Double?) {
-        var modelMissing = false
+        var (modelMissing, broken) = (false, false)
         if case .modelNotInstalled = error { modelMissing = true }
+        if case .streamInterrupted = error { broken = true }
         self.init(
-            unreachable: error.isConnectionProblem, modelMissing: modelMissing, retryable: error.isRetryable, attempts: attempts,
-            deadline: deadline)
+            unreachable: error.isConnectionProblem, modelMissing: modelMissing, broken: broken, retryable: error.isRetryable,
+            attempts: attempts, deadline: deadline)
     }
 }

@@ -56,6 +56,10 @@ extension WorkerLoop {
             if let pause { logger.notice("resuming: \(pause.reason) no more (paused since \(RFC3339.format(pause.since)))") }
             pause = nil
             try? publish()
+        case .moved(let token, let from):
+            let error = contexts[token]?.lastError ?? lines[token]?.lastError
+            let what = contexts[token].map { "job \($0.job.id)" } ?? lines[token].map { "line \($0.line.number) of batch \($0.batch)" } ?? "job"
+            logger.warning("\(what): attempt failed on \(hosts[from].url) (\(error.map { "\($0)" } ?? "")); it goes to another host with its model")
         case .retrying(let token, let at):
             guard let context = contexts[token] else { return }
             let delay = max(0, at - Self.now())

@@ -211,4 +211,19 @@ import Testing
         _ = s.handle(.jobEnded(token: 2, outcome: .putBack), now: 3)
         #expect(s.handle(.queued([request("x.json", "m", at: 0)]), now: 3).contains(.wake(at: 5)), "2 s the second time")
     }
+
+    @Test func aReplyCutOffMovesToAnotherHostAtOnceAndPausesItsHost() {
+        var s = scheduler([(Self.a, ["m"]), (Self.b, ["m"])])
+        _ = s.handle(.queued([request("j.json", "m", at: 0)]), now: 0)
+        let actions = s.handle(.attemptFailed(token: 1, AttemptFailure(broken: true, retryable: true, attempts: 1)), now: 1)
+        #expect(actions.contains(.log(.hostDown(host: 0))))
+        #expect(actions.contains(.log(.moved(token: 1, from: 0))))
+        #expect(starts(actions).map(\.1) == [1], "on b, without a backoff")
+        // With one host, a cut-off reply waits its backoff (and tries the same host again).
+        var one = scheduler([(Self.a, ["m"])])
+        _ = one.handle(.queued([request("j.json", "m", at: 0)]), now: 0)
+        let retry = one.handle(.attemptFailed(token: 1, AttemptFailure(broken: true, retryable: true, attempts: 1)), now: 1)
+        #expect(retry.contains(.wake(at: 2)))
+        #expect(starts(one.handle(.tick, now: 2)).map(\.1) == [0], "tried again on its host, as the probe")
+    }
 }

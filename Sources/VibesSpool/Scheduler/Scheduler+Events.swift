@@ -110,7 +110,8 @@ extension Scheduler {
             }
             return
         }
-        if let host, failure.unreachable { markDown(host, &actions) }
+        // A refused connection, or a reply cut off: the host pauses (probed back at once).
+        if let host, failure.unreachable || failure.broken { markDown(host, &actions) }
         if let host, failure.modelMissing, let model = job.model {
             hosts[host].installed?.remove(model)
             if !hosts[host].refreshing {
@@ -118,10 +119,13 @@ extension Scheduler {
                 actions.append(.refreshModels(host: host))
             }
         }
-        if failure.unreachable || failure.modelMissing, let model = job.model, hosts.indices.contains(where: { $0 != host && hosts[$0].state == .up && hosts[$0].installed?.contains(model) == true }) {
+        if let host, failure.unreachable || failure.modelMissing || failure.broken, let model = job.model,
+            hosts.indices.contains(where: { $0 != host && hosts[$0].state == .up && hosts[$0].installed?.contains(model) == true })
+        {
             // Another host has the model: at once, without a backoff and without failing.
-            if let host, hosts[host].trial == token { hosts[host].trial = nil }
+            if hosts[host].trial == token { hosts[host].trial = nil }
             requeue(token, &job)
+            actions.append(.log(.moved(token: token, from: host)))
             return
         }
         let delay = options.backoff(job.retries + 1)

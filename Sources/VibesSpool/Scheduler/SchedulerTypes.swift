@@ -36,6 +36,8 @@ struct AttemptFailure: Sendable, Equatable {
     var unreachable = false
     /// The host answered 404 for the model.
     var modelMissing = false
+    /// The connection broke mid-reply (the host may have died).
+    var broken = false
     /// Trying again may succeed (a broken stream, 500, 503, an `{"error"}` line).
     var retryable = false
     /// Attempts started so far, counting earlier claims'.
@@ -124,4 +126,6 @@ enum SchedulerNotice: Sendable, Equatable {
     case paused(reason: String)
     case resumed
     case retrying(token: Int, at: Double)
+    /// The job's attempt failed on `from`; it goes at once to another host with its model.
+    case moved(token: Int, from: Int)
 }
