@@ -43,6 +43,24 @@ extension ProcessTests {
         }
     }
 
+    @Test func sigtermMidBatchExitsAndTheBatchResumesLater() async throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        let host = FakeHost(name: "a", models: ["m"], replyDelay: .milliseconds(15))
+        try await FakeOllama.with(host.handler) { fake in
+            try t.drop("big.jsonl", batchLines(40))
+            let first = try run(t, fake, [], log: "first")
+            await eventually("some lines are out") { customIDs("\(t.spool.active)/big.output.jsonl", t).count >= 5 }
+            first.signal(SIGTERM)
+            #expect(await first.exitStatus() == 0, "\(first.log)")
+            #expect(t.names(t.spool.active).contains("big.jsonl"), "the batch stays in active/ for the next start")
+            let second = try run(t, fake, ["--once"], log: "second")
+            #expect(await second.exitStatus() == 0, "\(second.log)")
+            let ids = customIDs("\(t.spool.done)/big.output.jsonl", t)
+            #expect(ids.count == 40 && Set(ids).count == 40)
+        }
+    }
+
     @Test func submitABatchAndWait() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }

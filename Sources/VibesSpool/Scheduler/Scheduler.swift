@@ -172,7 +172,7 @@ struct Scheduler {
         guard stopping || options.once else { return false }
         if hosts.contains(where: { $0.state == .unknown || $0.refreshing }) && !stopping { return false }
         if diskFull != nil && !stopping { return false }
-        if !openBatches.isEmpty { return false }
+        if !openBatches.isEmpty && !stopping { return false }
         return !jobs.values.contains { job in
             switch job.state {
             case .running, .committing, .retrying: true
