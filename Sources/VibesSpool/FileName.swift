@@ -2,6 +2,8 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+import VibesModels
+
 /// A file name as the kernel has it: bytes, not necessarily UTF-8 (no `/`, no NUL).
 ///
 /// The spool's worker-facing API (``SpoolDirectory/queuedRequests()``,
@@ -73,7 +75,7 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible {
         var result = ""
         var index = 0
         while index < bytes.count {
-            let length = Self.validSequenceLength(bytes, at: index)
+            let length = UTF8Sequence.length(in: bytes, at: index) ?? 0
             if length == 0 {
                 result += "\\x" + Self.hex(bytes[index])
                 index += 1
@@ -84,32 +86,6 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible {
             }
         }
         return result
-    }
-
-    /// The length of the valid UTF-8 sequence starting at `index`, or 0 if none starts there.
-    static func validSequenceLength(_ bytes: [UInt8], at index: Int) -> Int {
-        let lead = bytes[index]
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0x00...0x7F: return 1
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return 0
-        }
-        guard index + length <= bytes.count else { return 0 }
-        for offset in 1..<length {
-            let byte = bytes[index + offset]
-            let (lowest, highest): (UInt8, UInt8) = offset == 1 ? (low, high) : (0x80, 0xBF)
-            guard byte >= lowest && byte <= highest else { return 0 }
-        }
-        return length
     }
 
     static func hex(_ byte: UInt8) -> String {

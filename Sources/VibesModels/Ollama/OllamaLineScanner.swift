@@ -172,7 +172,7 @@ enum OllamaLineScanner {
                     guard byte >= 0x20 else { return false }
                     index += 1
                 } else {
-                    guard let length = utf8SequenceLength(at: index) else { return false }
+                    guard let length = UTF8Sequence.length(in: bytes, at: index) else { return false }
                     index += length
                 }
             }
@@ -225,30 +225,6 @@ enum OllamaLineScanner {
                 index += 1
             }
             return value
-        }
-
-        /// The length of the well-formed UTF-8 sequence starting at `start` (a byte ≥ 0x80), or
-        /// `nil` (stray continuation bytes, overlong forms, surrogates, beyond U+10FFFF, cut short).
-        func utf8SequenceLength(at start: Int) -> Int? {
-            let lead = bytes[start]
-            let length: Int
-            var low: UInt8 = 0x80
-            var high: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; high = 0x9F
-            case 0xF0: length = 4; low = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; high = 0x8F
-            default: return nil
-            }
-            guard bytes.count - start >= length else { return nil }
-            let second = bytes[start + 1]
-            guard second >= low, second <= high else { return nil }
-            for offset in 2..<length where bytes[start + offset] & 0xC0 != 0x80 { return nil }
-            return length
         }
     }
 }
