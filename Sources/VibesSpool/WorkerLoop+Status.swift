@@ -38,13 +38,16 @@ extension WorkerLoop {
         let hosts = configuration.effectiveHosts
         switch notice {
         case .hostDown(let host):
+            worker.metrics?.hostUp(hosts[host].url, false)
             if hosts.count > 1 {
                 logger.warning("\(hosts[host].url) does not answer: paused; its jobs go to other hosts with their model; probing it with backoff")
             }
         case .hostUp(let host):
+            worker.metrics?.hostUp(hosts[host].url, true)
             if hosts.count > 1 || scheduler.hosts[host].failedProbes > 0 { logger.notice("\(hosts[host].url) answers") }
         case .paused(let reason):
             pause = (reason, Date())
+            worker.metrics?.paused(true)
             let waiting = (try? FileSystem.list(configuration.spool.incoming).filter(SpoolDirectory.isRequestName).count) ?? 0
             if reason.hasPrefix("Ollama") {
                 logger.error("pausing: \(reason); \(waiting) job(s) wait in incoming/. Start it with `ollama serve`.")
@@ -53,6 +56,7 @@ extension WorkerLoop {
             }
             try? publish()
         case .resumed:
+            worker.metrics?.paused(false)
             if let pause { logger.notice("resuming: \(pause.reason) no more (paused since \(RFC3339.format(pause.since)))") }
             pause = nil
             try? publish()

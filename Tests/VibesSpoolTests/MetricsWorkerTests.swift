@@ -35,6 +35,7 @@ import VibesModels
             #expect(sample(text, #"vibes_spool_job_duration_seconds_count"#) == 4)
             #expect(sample(text, #"vibes_spool_queue_jobs{state="incoming"}"#) == 0)
             #expect(sample(text, #"vibes_spool_paused"#) == 0)
+            #expect(sample(text, #"vibes_spool_host_up{host="\#(fake.baseURL)"}"#) == 1, "the worker's own view of its hosts")
             #expect((sample(text, "vibes_spool_last_success_timestamp_seconds") ?? 0) > Date().timeIntervalSince1970 - 60)
             #expect(sample(text, #"vibes_spool_model_load_seconds_total"#) == 0.006, "3 ms per reply, as the fake says")
             #expect(t.names(t.spool.done).contains("batch.output.jsonl"))
