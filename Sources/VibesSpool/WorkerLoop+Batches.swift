@@ -19,7 +19,10 @@ extension WorkerLoop {
         let run: BatchRun
         /// What the scheduler knows it by (the name it was claimed under), for `--once`.
         let key: String
-        /// Lines read and not yet settled (waiting, running or retrying).
+        /// Lines read ahead, not yet given to the scheduler (from `next`).
+        var buffer: [(BatchLine, QueuedRequest)] = []
+        var next = 0
+        /// Lines given to the scheduler and not yet settled (waiting, running or retrying).
         var inFlight = 0
         var reading = false
         var exhausted = false
@@ -37,6 +40,8 @@ extension WorkerLoop {
 
     /// Lines of one batch waiting or running at once: the slots of every host.
     var window: Int { max(1, configuration.effectiveHosts.reduce(0) { $0 + $1.concurrency }) }
+    /// Lines read from the input at a time (in memory, not in the queue).
+    static let readAhead = 256
 
     /// Claims and opens a batch file in `incoming/` (or one left in `active/` by a crash). The
     /// scheduler knows of it from now (so that `--once` waits), by `key`, until it is closed.
@@ -90,12 +95,15 @@ extension WorkerLoop {
         readLines(run.id, &group)
     }
 
-    /// Reads the next lines of a batch, up to its window, off the loop.
+    /// Reads the next lines of a batch ahead (a few hundred), off the loop, when what is read is
+    /// about to run out.
     func readLines(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard var batch = batches[id], !batch.reading, !batch.exhausted, !scheduler.stopping, batch.inFlight < window else { return }
+        guard var batch = batches[id], !batch.reading, !batch.exhausted, !scheduler.stopping,
+            batch.buffer.count - batch.next < window
+        else { return }
         batch.reading = true
         batches[id] = batch
-        Self.read(id, run: batch.run, wanted: window - batch.inFlight, io: io, worker: worker, &group)
+        Self.read(id, run: batch.run, wanted: Self.readAhead, io: io, worker: worker, &group)
     }
 
     private static func read(_ id: String, run: BatchRun, wanted: Int, io: SpoolIO, worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
@@ -126,15 +134,28 @@ extension WorkerLoop {
         guard batches[id] != nil else { return }
         batches[id]!.reading = false
         batches[id]!.exhausted = batches[id]!.exhausted || exhausted
+        batches[id]!.buffer.removeFirst(batches[id]!.next)
+        batches[id]!.next = 0
+        batches[id]!.buffer += read
+        settle(id, &group)
+    }
+
+    /// Gives the scheduler read lines up to the batch's window, each aged from now.
+    private func feed(_ id: String, _ group: inout DiscardingTaskGroup) {
+        guard var batch = batches[id], !scheduler.stopping else { return }
         var queued: [QueuedLine] = []
-        for (line, request) in read {
+        let now = Self.now()
+        while batch.inFlight < window, batch.next < batch.buffer.count {
+            var (line, request) = batch.buffer[batch.next]
+            batch.next += 1
+            batch.inFlight += 1
+            request.queuedAt = now
             nextLineToken -= 1
             lines[nextLineToken] = LineState(batch: id, line: line, model: request.model)
             queued.append(QueuedLine(token: nextLineToken, request: request))
         }
-        batches[id]!.inFlight += queued.count
-        if !queued.isEmpty { perform(scheduler.handle(.lines(queued), now: Self.now()), &group) }
-        settle(id, &group)
+        batches[id] = batch
+        if !queued.isEmpty { perform(scheduler.handle(.lines(queued), now: now), &group) }
     }
 
     /// A line ended (recorded, or dropped at shutdown): read more, or commit when all are in.
@@ -145,11 +166,9 @@ extension WorkerLoop {
     }
 
     private func settle(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard let batch = batches[id] else { return }
-        if !batch.exhausted {
-            readLines(id, &group)
-            return
-        }
+        feed(id, &group)
+        readLines(id, &group)
+        guard let batch = batches[id], batch.exhausted, batch.next == batch.buffer.count else { return }
         guard batch.inFlight == 0, !batch.committing, !scheduler.stopping, batch.run.isFinished else { return }
         batches[id]!.committing = true
         Self.commit(id, key: batch.key, run: batch.run, io: io, worker: worker, &group)

@@ -43,7 +43,11 @@ public final class BatchRun: Sendable {
 
     struct State {
         var reader: LineReader
+        /// The custom_ids settled before this run (read back from the output and errors files).
         var settled: Set<String>
+        /// Lines recorded in this run, by line number: a bit each, so that memory does not grow
+        /// with the batch (custom_ids are unique in a valid file, and lines come in file order).
+        var recorded: [UInt64] = []
         /// Lines handed out by `nextLines` and not recorded yet.
         var outstanding = 0
         var exhausted = false
@@ -187,7 +191,9 @@ public final class BatchRun: Sendable {
         }
         return try state.withLock { state in
             guard !state.closed else { throw SpoolError("write (the batch is closed)", files.output, errno: EBADF) }
-            guard !state.settled.contains(line.customID) else { return false }
+            let (word, bit) = (line.number / 64, UInt64(1) << UInt64(line.number % 64))
+            if word >= state.recorded.count { state.recorded += Array(repeating: 0, count: word - state.recorded.count + 1) }
+            guard !state.settled.contains(line.customID), state.recorded[word] & bit == 0 else { return false }
             switch result {
             case .succeeded(_, let usage):
                 try FileSystem.writeAll(outputFD, bytes, path: files.output)
@@ -198,7 +204,7 @@ public final class BatchRun: Sendable {
                 try FileSystem.writeAll(errorsFD, bytes, path: files.errors)
                 state.progress.failed += 1
             }
-            state.settled.insert(line.customID)
+            state.recorded[word] |= bit
             state.outstanding = Swift.max(0, state.outstanding - 1)
             if let host { state.progress.hostCounts[host, default: 0] += 1 }
             state.unsynced += 1
