@@ -48,6 +48,7 @@ extension Scheduler {
     }
 
     mutating func end(_ token: Int) {
+        retrying[token] = nil
         guard let job = jobs.removeValue(forKey: token) else { return }
         if names[job.name] == token { names[job.name] = nil }
         if case .running(let host?) = job.state { hosts[host].generating.remove(token) }
@@ -132,6 +133,7 @@ extension Scheduler {
         if failure.retryable && failure.attempts <= options.retries && (failure.deadline.map { now + delay < $0 } ?? true) {
             job.retries += 1
             job.state = .retrying(at: now + delay)
+            retrying[token] = now + delay
             jobs[token] = job
             actions.append(.log(.retrying(token: token, at: now + delay)))
             return
@@ -181,6 +183,7 @@ extension Scheduler {
         for (token, job) in jobs.sorted(by: { $0.key < $1.key }) where job.claimed {
             switch job.state {
             case .waiting, .retrying:
+                retrying[token] = nil
                 jobs[token]!.state = .committing
                 actions.append(.putBack(token: token))
             case .running, .committing: break

@@ -82,6 +82,9 @@ struct Scheduler {
     var delayed: [QueuedRequest] = []
     /// Batches whose lines are still coming.
     var openBatches: Set<String> = []
+    /// Jobs waiting out a backoff, and when it ends: kept apart so that time events cost the
+    /// number of retries, not the number of jobs.
+    var retrying: [Int: Double] = [:]
     /// Hosts asked for their model lists because some waiting model is on none.
     var missingRound: Set<Int>?
     var wakeAt: Double?
@@ -173,6 +176,8 @@ struct Scheduler {
         if hosts.contains(where: { $0.state == .unknown || $0.refreshing }) && !stopping { return false }
         if diskFull != nil && !stopping { return false }
         if !openBatches.isEmpty && !stopping { return false }
+        // The quick answers first: a full scan is left for when the queue has drained.
+        if !retrying.isEmpty || hosts.contains(where: { !$0.generating.isEmpty }) { return false }
         return !jobs.values.contains { job in
             switch job.state {
             case .running, .committing, .retrying: true
@@ -184,10 +189,10 @@ struct Scheduler {
     /// Moves retries that are due back into the queue; asks for a tick at the next one.
     private mutating func wakeForRetries(_ actions: inout [SchedulerAction]) {
         var next: Double?
-        for (token, job) in jobs {
-            guard case .retrying(let at) = job.state else { continue }
+        for (token, at) in retrying {
             if at <= now {
-                var job = job
+                retrying[token] = nil
+                guard var job = jobs[token], case .retrying = job.state else { continue }
                 requeue(token, &job)
             } else {
                 next = min(next ?? at, at)
