@@ -35,7 +35,7 @@ public final class SpoolWorker: Service, Sendable {
         /// An attempt failed; the loop keeps the job until the scheduler says what next.
         case attemptFailed(token: Int, JobContext, AttemptFailure)
         case batchOpened(BatchRun, key: String)
-        case batchLines(id: String, [(BatchLine, QueuedRequest)], exhausted: Bool)
+        case batchLines(id: String, [WorkerLoop.ReadLine], exhausted: Bool)
         /// The batch known by `key` is done (`id`), or never opened (`nil`).
         case batchClosed(key: String, id: String? = nil)
         /// An attempt of a batch line failed; the scheduler says what next.

@@ -20,7 +20,7 @@ extension WorkerLoop {
         /// What the scheduler knows it by (the name it was claimed under), for `--once`.
         let key: String
         /// Lines read ahead, not yet given to the scheduler (from `next`).
-        var buffer: [(BatchLine, QueuedRequest)] = []
+        var buffer: [ReadLine] = []
         var next = 0
         /// Lines given to the scheduler and not yet settled (waiting, running or retrying).
         var inFlight = 0
@@ -29,10 +29,18 @@ extension WorkerLoop {
         var committing = false
     }
 
+    /// A line as read: its body translated once, and what the scheduler needs of it.
+    struct ReadLine: Sendable {
+        let line: BatchLine
+        let work: BatchWork
+        var request: QueuedRequest
+    }
+
     /// A line between its attempts.
     struct LineState {
         let batch: String
         let line: BatchLine
+        let work: BatchWork
         let model: String?
         var attempts = 0
         var lastError: ModelError?
@@ -111,16 +119,19 @@ extension WorkerLoop {
             do {
                 let lines = try await io.run { try run.nextLines(max: wanted) }
                 let now = Self.now()
-                let read = lines.map { line -> (BatchLine, QueuedRequest) in
-                    var request = QueuedRequest(name: "\(id)#\(line.number)", model: nil, queuedAt: now)
-                    switch line.work {
+                let read = lines.map { line -> ReadLine in
+                    let name = "\(id)#\(line.number)"
+                    let work = line.work
+                    switch work {
                     case .chat(let chat):
-                        request = QueuedRequest(name: request.name, model: chat.model, loadKey: ModelKey.load(model: chat.model, options: chat.ollama.options), queuedAt: now)
+                        let loadKey = ModelKey.load(model: chat.model, options: chat.ollama.options)
+                        return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: chat.model, loadKey: loadKey, queuedAt: now))
                     case .embed(let embed):
-                        request = QueuedRequest(name: request.name, model: embed.model, loadKey: ModelKey.load(model: embed.model, options: embed.options), queuedAt: now)
-                    case .invalid: break
+                        let loadKey = ModelKey.load(model: embed.model, options: embed.options)
+                        return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: embed.model, loadKey: loadKey, queuedAt: now))
+                    case .invalid:
+                        return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: nil, queuedAt: now))
                     }
-                    return (line, request)
                 }
                 worker.send(.batchLines(id: id, read, exhausted: lines.isEmpty))
             } catch {
@@ -130,7 +141,7 @@ extension WorkerLoop {
         }
     }
 
-    func batchLines(_ id: String, _ read: [(BatchLine, QueuedRequest)], exhausted: Bool, _ group: inout DiscardingTaskGroup) {
+    func batchLines(_ id: String, _ read: [ReadLine], exhausted: Bool, _ group: inout DiscardingTaskGroup) {
         guard batches[id] != nil else { return }
         batches[id]!.reading = false
         batches[id]!.exhausted = batches[id]!.exhausted || exhausted
@@ -146,13 +157,13 @@ extension WorkerLoop {
         var queued: [QueuedLine] = []
         let now = Self.now()
         while batch.inFlight < window, batch.next < batch.buffer.count {
-            var (line, request) = batch.buffer[batch.next]
+            var read = batch.buffer[batch.next]
             batch.next += 1
             batch.inFlight += 1
-            request.queuedAt = now
+            read.request.queuedAt = now
             nextLineToken -= 1
-            lines[nextLineToken] = LineState(batch: id, line: line, model: request.model)
-            queued.append(QueuedLine(token: nextLineToken, request: request))
+            lines[nextLineToken] = LineState(batch: id, line: read.line, work: read.work, model: read.request.model)
+            queued.append(QueuedLine(token: nextLineToken, request: read.request))
         }
         batches[id] = batch
         if !queued.isEmpty { perform(scheduler.handle(.lines(queued), now: now), &group) }

@@ -94,7 +94,7 @@ extension WorkerLoop {
                 let runner = runners[host ?? 0]
                 let result: BatchLineResult
                 do {
-                    result = try await runLine(state.line, provider: runner.provider)
+                    result = try await runLine(state.line, work: state.work, provider: runner.provider)
                 } catch is CancellationError {
                     worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
                     return

@@ -67,8 +67,11 @@ public enum BatchLineResult: Sendable {
 /// when ``ModelError/isRetryable``, else record ``BatchLineResult/failure(_:)``), as is
 /// `CancellationError`. A body that breaks the request rules returns `.failed` with
 /// `invalid_request` at once, without a request to the provider.
-public func runLine(_ line: BatchLine, provider: any ModelProvider, now: @Sendable () -> Date = { Date() }) async throws -> BatchLineResult {
-    switch line.work {
+/// `work`: the line's ``BatchLine/work`` when the caller has it already (it is read once).
+public func runLine(
+    _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, now: @Sendable () -> Date = { Date() }
+) async throws -> BatchLineResult {
+    switch work ?? line.work {
     case .invalid(let invalid):
         return .failed(JobFailure(invalid))
     case .chat(let request):
