@@ -17,8 +17,7 @@ extension OllamaProvider {
     public func embed(_ request: EmbedRequest) async throws -> EmbedResponse {
         let body = try JSONEncoder().encode(OllamaWire.EmbedBody(request))
         let reply = try await limited { watchdog in
-            let response = try await self.send(.POST, "/api/embed", body: body, model: request.model)
-            return try Self.decodeEmbedReply(try await self.collect(response, watchdog: watchdog))
+            try Self.decodeEmbedReply(try await self.exchange(.POST, "/api/embed", body: body, model: request.model, watchdog: watchdog))
         }
         guard reply.embeddings.count == request.input.count else {
             throw ModelError.invalidResponse(

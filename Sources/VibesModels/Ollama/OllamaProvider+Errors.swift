@@ -16,12 +16,6 @@ import Glibc
 #endif
 
 extension OllamaProvider {
-    /// Maps an error status to a ``ModelError``, reading Ollama's `{"error": …}` body.
-    func statusError(_ response: HTTPClientResponse, model: String?) async -> ModelError {
-        let body = (try? await response.body.collect(upTo: 64 << 10)) ?? ByteBuffer()
-        return Self.statusError(response.status, body: body, baseURL: configuration.baseURL, model: model)
-    }
-
     /// Maps an error status and its body (up to 64 KiB) to a ``ModelError``.
     static func statusError(_ responseStatus: HTTPResponseStatus, body: ByteBuffer, baseURL: String, model: String?) -> ModelError {
         let status = Int(responseStatus.code)

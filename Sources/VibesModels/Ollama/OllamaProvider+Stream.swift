@@ -53,6 +53,7 @@ extension OllamaProvider {
         } catch {
             throw classify(error, headReceived: false, textBytes: 0)
         }
+        watchdog.onExpiry { task.cancel() }
         do {
             return try await withTaskCancellationHandler {
                 try await task.futureResult.get()

@@ -80,8 +80,8 @@ public final class OllamaProvider: ModelProvider {
     public func chat(_ request: ChatRequest) async throws -> ChatResponse {
         let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: false))
         let reply = try await limited { watchdog in
-            let response = try await self.send(.POST, "/api/chat", body: body, model: request.model)
-            return try Self.decodeChatReply(try await self.collect(response, watchdog: watchdog), decoder: JSONDecoder())
+            let data = try await self.exchange(.POST, "/api/chat", body: body, model: request.model, watchdog: watchdog)
+            return try Self.decodeChatReply(data, decoder: JSONDecoder())
         }
         return ChatResponse(
             model: reply.model ?? request.model,
@@ -101,35 +101,44 @@ public final class OllamaProvider: ModelProvider {
 
     // MARK: HTTP
 
-    func send(_ method: HTTPMethod, _ path: String, body: Data?, model: String?) async throws
-        -> HTTPClientResponse
-    {
-        var request = HTTPClientRequest(url: configuration.baseURL + path)
-        request.method = method
-        request.headers.add(name: "Accept", value: "application/json, application/x-ndjson")
-        request.headers.add(name: "User-Agent", value: "vibes-spool")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        let response: HTTPClientResponse
+    /// One exchange whose reply is read whole (up to `maxBodyBytes`), by an
+    /// ``OllamaBodyCollector`` on the connection's event loop: the caller resumes once, with the
+    /// body of a 200, or the ``ModelError`` of any other status.
+    func exchange(_ method: HTTPMethod, _ path: String, body: Data?, model: String?, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
+        let collector = OllamaBodyCollector(watchdog: watchdog, maxBytes: configuration.maxBodyBytes)
+        let task: HTTPClient.Task<OllamaBodyCollector.Reply>
         do {
-            // The watchdog enforces the real limits; this only keeps AHC from waiting forever.
-            response = try await client.execute(
-                request, timeout: .seconds(Int64(configuration.firstByteTimeout.seconds) + 60))
+            var headers = HTTPHeaders()
+            headers.add(name: "Accept", value: "application/json, application/x-ndjson")
+            headers.add(name: "User-Agent", value: "vibes-spool")
+            if body != nil { headers.add(name: "Content-Type", value: "application/json") }
+            let request = try HTTPClient.Request(
+                url: configuration.baseURL + path, method: method, headers: headers, body: body.map { .bytes($0) })
+            // No deadline of AHC's own: the watchdog enforces the limits, and cancels the task.
+            task = client.execute(request: request, delegate: collector)
         } catch {
             throw classify(error, headReceived: false, textBytes: 0)
         }
-        guard response.status == .ok else {
-            throw await statusError(response, model: model)
+        watchdog.onExpiry { task.cancel() }
+        let reply: OllamaBodyCollector.Reply
+        do {
+            reply = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+        } catch {
+            throw classify(error, headReceived: collector.headReceived, textBytes: 0)
         }
-        return response
+        guard reply.status == .ok else {
+            throw Self.statusError(reply.status, body: reply.body, baseURL: configuration.baseURL, model: model)
+        }
+        return reply.body
     }
 
     func getJSON<T: Decodable & Sendable>(_ path: String, body: Data? = nil) async throws -> T {
         try await limited { watchdog in
-            let response = try await self.send(body == nil ? .GET : .POST, path, body: body, model: nil)
-            let data = try await self.collect(response, watchdog: watchdog)
+            let data = try await self.exchange(body == nil ? .GET : .POST, path, body: body, model: nil, watchdog: watchdog)
             do {
                 return try JSONDecoder().decode(T.self, from: data)
             } catch {
@@ -140,27 +149,9 @@ public final class OllamaProvider: ModelProvider {
     }
 
     /// Runs one exchange under this provider's first-byte and idle limits.
-    func limited<T: Sendable>(_ body: @escaping @Sendable (ResponseWatchdog) async throws -> T) async throws -> T {
+    func limited<T: Sendable>(_ body: (ResponseWatchdog) async throws -> T) async throws -> T {
         let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
         return try await watchdog.run(monitor: timeouts) { try await body(watchdog) }
-    }
-
-    /// A whole (not streamed) body, up to `maxBodyBytes`, reporting progress to the watchdog.
-    func collect(_ response: HTTPClientResponse, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
-        var data = ByteBuffer()
-        do {
-            for try await buffer in response.body {
-                watchdog.received()
-                var buffer = buffer
-                data.writeBuffer(&buffer)
-                if data.readableBytes > configuration.maxBodyBytes {
-                    throw ModelError.invalidResponse("a reply over \(configuration.maxBodyBytes) bytes")
-                }
-            }
-        } catch {
-            throw classify(error, headReceived: true, textBytes: 0)
-        }
-        return data
     }
 
     private func show(name: String, digest: String?) async throws -> OllamaWire.ShowReply? {

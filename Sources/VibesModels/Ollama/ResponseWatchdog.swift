@@ -8,8 +8,8 @@ import Synchronization
 ///
 /// AsyncHTTPClient's own deadline ends when the response head arrives, and its read timeout
 /// cannot tell a cold model load (minutes) from a stalled stream. So the reader reports progress
-/// here, and the provider's ``TimeoutMonitor`` checks every live exchange and cancels the one
-/// whose limit ran out.
+/// here, and the provider's ``TimeoutMonitor`` checks every live exchange and cancels the HTTP
+/// task (``onExpiry(_:)``) of the one whose limit ran out: no task of its own per exchange.
 ///
 /// Reporting progress is one relaxed atomic increment: no clock read, no lock, per chunk. The
 /// monitor notices the count moved at its next check and restarts the idle clock then, so a
@@ -19,6 +19,8 @@ final class ResponseWatchdog: Sendable {
         var lastActivity: ContinuousClock.Instant
         var progressSeen = 0
         var expired: TimeoutLimit?
+        /// Ends the exchange: set once its HTTP task exists.
+        var cancel: (@Sendable () -> Void)?
     }
 
     private let state: Mutex<State>
@@ -68,18 +70,28 @@ final class ResponseWatchdog: Sendable {
         }
     }
 
+    /// What ends the exchange when a limit runs out (its HTTP task's `cancel`); run at once if
+    /// one has run out already.
+    func onExpiry(_ cancel: @escaping @Sendable () -> Void) {
+        let expired = state.withLock { state in
+            state.cancel = cancel
+            return state.expired != nil
+        }
+        if expired { cancel() }
+    }
+
+    /// Called by the monitor once ``expire(at:)`` said so: ends the exchange.
+    func fire() {
+        state.withLock { $0.cancel }?()
+    }
+
     /// Runs `operation` under the limits: throws ``ModelError/timeout(_:seconds:)`` when one runs
-    /// out, cancelling `operation` (which closes its connection).
-    func run<T: Sendable>(monitor: TimeoutMonitor, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        let task = Task { try await operation() }
-        let registration = monitor.register(self) { task.cancel() }
+    /// out (the monitor cancels the HTTP task given to ``onExpiry(_:)``, which ends `operation`).
+    func run<T: Sendable>(monitor: TimeoutMonitor, _ operation: () async throws -> T) async throws -> T {
+        let registration = monitor.register(self)
         defer { monitor.remove(registration) }
         do {
-            return try await withTaskCancellationHandler {
-                try await task.value
-            } onCancel: {
-                task.cancel()
-            }
+            return try await operation()
         } catch {
             if let limit = state.withLock({ $0.expired }) {
                 throw ModelError.timeout(limit, seconds: (limit == .idle ? idle : firstByte).seconds)
@@ -96,13 +108,8 @@ final class ResponseWatchdog: Sendable {
 /// `Task.sleep` keeps its task alive until the time it was to wake: at a thousand requests a
 /// second and a 120 s idle limit, 120 000 sleeping tasks.)
 final class TimeoutMonitor: Sendable {
-    private struct Entry {
-        let watchdog: ResponseWatchdog
-        let cancel: @Sendable () -> Void
-    }
-
     private struct State {
-        var entries: [Int: Entry] = [:]
+        var entries: [Int: ResponseWatchdog] = [:]
         var nextID = 0
         var running = false
     }
@@ -114,18 +121,18 @@ final class TimeoutMonitor: Sendable {
         self.interval = interval
     }
 
-    /// Checks every tenth of the shortest limit, between 10 ms and 1 s: a limit runs out at most
-    /// 10 % late, and with the default limits (minutes) a stream is checked once a second, not
-    /// once per few tokens (each check wakes a thread, which a CPU-bound model feels).
+    /// Checks every tenth of the shortest limit, between 10 ms and 5 s: a limit runs out at most
+    /// 10 % late, and with the default limits (2 and 10 minutes) a stream is checked every 5 s,
+    /// not every few tokens (each check wakes a thread, which a CPU-bound model feels).
     convenience init(limits: [Duration]) {
         let shortest = limits.min() ?? .seconds(1)
-        self.init(interval: min(max(shortest / 10, .milliseconds(10)), .seconds(1)))
+        self.init(interval: min(max(shortest / 10, .milliseconds(10)), .seconds(5)))
     }
 
-    func register(_ watchdog: ResponseWatchdog, cancel: @escaping @Sendable () -> Void) -> Int {
+    func register(_ watchdog: ResponseWatchdog) -> Int {
         let (id, start) = state.withLock { state in
             state.nextID += 1
-            state.entries[state.nextID] = Entry(watchdog: watchdog, cancel: cancel)
+            state.entries[state.nextID] = watchdog
             defer { state.running = true }
             return (state.nextID, !state.running)
         }
@@ -141,15 +148,15 @@ final class TimeoutMonitor: Sendable {
         while true {
             try? await Task.sleep(for: interval)
             let now = ContinuousClock.now
-            let expired: [Entry]? = state.withLock { state in
+            let expired: [ResponseWatchdog]? = state.withLock { state in
                 if state.entries.isEmpty {
                     state.running = false
                     return nil
                 }
-                return state.entries.values.filter { $0.watchdog.expire(at: now) }
+                return state.entries.values.filter { $0.expire(at: now) }
             }
             guard let expired else { return }
-            for entry in expired { entry.cancel() }
+            for watchdog in expired { watchdog.fire() }
         }
     }
 }
