@@ -71,9 +71,6 @@ extension JSONValue {
 
     /// The value as compact JSON text, keys sorted.
     public var compactJSON: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        String(decoding: jsonBytes, as: UTF8.self)
     }
 }

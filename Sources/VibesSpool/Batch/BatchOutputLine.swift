@@ -52,9 +52,6 @@ enum BatchOutputLine {
     }
 
     private static func encode(_ value: JSONValue) -> [UInt8] {
-        // JSONValue always encodes (non-finite doubles aside, which JSON cannot carry).
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(value))) ?? Array("null".utf8)
+        value.jsonBytes
     }
 }
