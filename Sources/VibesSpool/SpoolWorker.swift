@@ -40,6 +40,10 @@ public final class SpoolWorker: Service, Sendable {
         case batchClosed(key: String, id: String? = nil)
         /// An attempt of a batch line failed; the scheduler says what next.
         case lineFailed(token: Int, ModelError)
+        /// A batch line's result, encoded for its file (`generated`: by an attempt just ended).
+        case lineSettled(token: Int, BatchRecord, generated: Bool)
+        /// A group of a batch's lines was appended (or not).
+        case linesRecorded(batch: String, [WorkerLoop.RecordedLine])
         case publish
         case watchdog
         case shutdown

@@ -27,6 +27,9 @@ extension WorkerLoop {
         var reading = false
         var exhausted = false
         var committing = false
+        /// Settled lines waiting to be written, and whether a group is being written.
+        var pending: [PendingRecord] = []
+        var writing = false
     }
 
     /// A line as read: its body translated once, and what the scheduler needs of it.
@@ -170,7 +173,8 @@ extension WorkerLoop {
     }
 
     /// A line ended (recorded, or dropped at shutdown): read more, or commit when all are in.
-    func lineEnded(_ token: Int, _ group: inout DiscardingTaskGroup) {
+    func lineEnded(_ token: Int, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup) {
+        perform(scheduler.handle(.jobEnded(token: token, outcome: outcome), now: Self.now()), &group)
         guard let state = lines.removeValue(forKey: token), batches[state.batch] != nil else { return }
         batches[state.batch]!.inFlight -= 1
         settle(state.batch, &group)
@@ -222,6 +226,7 @@ extension WorkerLoop {
 
     /// At the end: open batches stay in `active/` (their output so far synced), for the next start.
     func closeBatches() async {
+        await writePending()
         for batch in batches.values {
             try? await io.run { try batch.run.close() }
         }

@@ -16,12 +16,12 @@ extension WorkerLoop {
         for action in actions {
             switch action {
             case .start(let token, _, let host) where token < 0:
-                guard let state = lines[token], let run = batches[state.batch]?.run else { continue }
-                Self.spawn(.line(token: token, state: state, run: run, host: host), runners, io, worker, &group)
+                guard let state = lines[token] else { continue }
+                Self.spawn(.line(token: token, state: state, host: host), runners, io, worker, &group)
             case .fail(let token, _, let reason) where token < 0:
-                guard let state = lines[token], let run = batches[state.batch]?.run else { continue }
+                guard let state = lines[token] else { continue }
                 let failure = Self.failure(reason, model: state.model ?? "", lastError: state.lastError)
-                Self.spawn(.recordLine(token: token, state: state, run: run, result: .failed(failure), host: nil), runners, io, worker, &group)
+                lineSettled(token, BatchRecord(state.line, .failed(failure), host: nil), generated: false, &group)
             case .putBack(let token) where token < 0:
                 // A line not recorded runs again when the batch resumes.
                 worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
@@ -58,8 +58,7 @@ extension WorkerLoop {
         case probe(host: Int, after: Double)
         case probeDisk(after: Double)
         case wake(after: Double)
-        case line(token: Int, state: LineState, run: BatchRun, host: Int?)
-        case recordLine(token: Int, state: LineState, run: BatchRun, result: BatchLineResult, host: String?)
+        case line(token: Int, state: LineState, host: Int?)
     }
 
     private static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
@@ -90,7 +89,7 @@ extension WorkerLoop {
             case .wake(let delay):
                 guard await sleep(delay) else { return }
                 worker.send(.scheduler(.tick))
-            case .line(let token, let state, let run, let host):
+            case .line(let token, let state, let host):
                 let runner = runners[host ?? 0]
                 let result: BatchLineResult
                 do {
@@ -104,33 +103,10 @@ extension WorkerLoop {
                 } catch {
                     result = .failure(error)
                 }
-                worker.send(.scheduler(.generationEnded(token: token)))
-                await record(token: token, state: state, run: run, result: result, host: host == nil ? nil : runner.hostURL, io: io, worker: worker)
-            case .recordLine(let token, let state, let run, let result, let host):
-                await record(token: token, state: state, run: run, result: result, host: host, io: io, worker: worker)
+                // Encoded here, not on the loop: the loop only gathers lines for their write.
+                let record = BatchRecord(state.line, result, host: host == nil ? nil : runner.hostURL)
+                worker.send(.lineSettled(token: token, record, generated: true))
             }
-        }
-    }
-
-    /// Appends a line's result to the batch's output or errors file.
-    private static func record(
-        token: Int, state: LineState, run: BatchRun, result: BatchLineResult, host: String?, io: SpoolIO, worker: SpoolWorker
-    ) async {
-        do {
-            _ = try await io.run { try run.record(state.line, result, host: host) }
-            if case .succeeded(_, let usage) = result {
-                worker.metrics?.tokens(prompt: usage.promptTokens ?? 0, completion: usage.completionTokens ?? 0, model: state.model ?? "")
-            }
-            if case .failed = result {
-                worker.send(.scheduler(.jobEnded(token: token, outcome: .failed(unreachable: false))))
-            } else {
-                worker.send(.scheduler(.jobEnded(token: token, outcome: .done)))
-            }
-        } catch where SpoolError.isDiskFull(error) {
-            worker.send(.scheduler(.attemptFailed(token: token, AttemptFailure(attempts: state.attempts, diskFull: true))))
-        } catch {
-            worker.logger.error("cannot record line \(state.line.number) (\(error)); it runs again when the batch resumes", metadata: ["batch": "\(state.batch)"])
-            worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
         }
     }
 

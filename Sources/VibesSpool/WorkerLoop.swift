@@ -106,10 +106,9 @@ final class WorkerLoop {
         switch event {
         case .scheduler(let event):
             switch event {
-            case .jobEnded(let token, _) where token < 0:
+            case .jobEnded(let token, let outcome) where token < 0:
                 // A batch line: the batch counts, when it is done.
-                perform(scheduler.handle(event, now: Self.now()), &group)
-                lineEnded(token, &group)
+                lineEnded(token, outcome, &group)
                 return
             case .jobEnded(let token, let outcome):
                 running[token] = nil
@@ -153,6 +152,10 @@ final class WorkerLoop {
             batchLines(id, read, exhausted: exhausted, &group)
         case .batchClosed(let key, let id):
             batchClosed(key: key, id: id, &group)
+        case .lineSettled(let token, let record, let generated):
+            lineSettled(token, record, generated: generated, &group)
+        case .linesRecorded(let id, let recorded):
+            linesRecorded(id, recorded, &group)
         case .lineFailed(let token, let error):
             guard var state = lines[token] else { return }
             state.attempts += 1

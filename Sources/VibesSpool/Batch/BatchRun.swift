@@ -28,8 +28,8 @@ public struct BatchSyncPolicy: Sendable, Hashable {
 /// A batch being run: owns its four files in `active/` and its lock.
 ///
 /// Lines are read from the input on demand (``nextLines(max:)``), so memory does not grow with
-/// the batch; each settled line is appended whole to the output or errors file with one
-/// `write(2)` (``record(_:_:host:)``); ``tick()`` (at least once a second) replaces the progress
+/// the batch; settled lines are appended whole to the output or errors file, a group of them
+/// with one `write(2)` per file (``record(_:)``); ``tick()`` (at least once a second) replaces the progress
 /// file; ``commit()`` moves the files into `done/`. Opening a batch that was running before a
 /// crash reads the custom_ids already settled and skips their lines.
 public final class BatchRun: Sendable {
@@ -175,41 +175,6 @@ public final class BatchRun: Sendable {
             }
             state.outstanding += lines.count
             return lines
-        }
-    }
-
-    /// Appends a settled line to the output (success) or errors (failure) file, in one
-    /// `write(2)`, and counts it; fsyncs when the sync window says so. A line whose custom_id is
-    /// already settled is not written again (returns `false`). Blocking file I/O.
-    /// - Parameter host: the base URL of the Ollama that ran the last attempt, if any.
-    @discardableResult
-    public func record(_ line: BatchLine, _ result: BatchLineResult, host: String?) throws -> Bool {
-        let bytes: [UInt8]
-        switch result {
-        case .succeeded(let body, _): bytes = BatchOutputLine.success(customID: line.customID, body: body)
-        case .failed(let failure): bytes = BatchOutputLine.failure(customID: line.customID, url: line.url, failure: failure)
-        }
-        return try state.withLock { state in
-            guard !state.closed else { throw SpoolError("write (the batch is closed)", files.output, errno: EBADF) }
-            let (word, bit) = (line.number / 64, UInt64(1) << UInt64(line.number % 64))
-            if word >= state.recorded.count { state.recorded += Array(repeating: 0, count: word - state.recorded.count + 1) }
-            guard !state.settled.contains(line.customID), state.recorded[word] & bit == 0 else { return false }
-            switch result {
-            case .succeeded(_, let usage):
-                try FileSystem.writeAll(outputFD, bytes, path: files.output)
-                state.progress.completed += 1
-                state.progress.promptTokens += usage.promptTokens ?? 0
-                state.progress.completionTokens += usage.completionTokens ?? 0
-            case .failed:
-                try FileSystem.writeAll(errorsFD, bytes, path: files.errors)
-                state.progress.failed += 1
-            }
-            state.recorded[word] |= bit
-            state.outstanding = Swift.max(0, state.outstanding - 1)
-            if let host { state.progress.hostCounts[host, default: 0] += 1 }
-            state.unsynced += 1
-            if state.unsynced >= sync.lines { try syncFiles(&state) }
-            return true
         }
     }
 
