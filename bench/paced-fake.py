@@ -52,7 +52,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/api/version":
             self.send_json({"version": "0.12.6"})
         elif self.path == "/api/tags":
-            self.send_json({"models": [{"name": "pace-1", "model": "pace-1"}]})
+            # Every model this fake answers, as far as the worker's routing needs (it sends a job
+            # only to a host whose /api/tags lists its model).
+            names = [f"pace-{n}" for n in sorted({1, *self.server.models})]
+            self.send_json({"models": [{"name": name, "model": name} for name in names]})
         else:
             self.send_json({"error": "not found"}, 404)
 
@@ -97,9 +100,11 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--gap-ms", type=float, default=5)
     parser.add_argument("--port-file")
+    parser.add_argument("--lines", default="", help="reply lengths to list in /api/tags besides 1 (comma-separated)")
     args = parser.parse_args()
     Handler.gap = args.gap_ms / 1000
     server = Server(("127.0.0.1", args.port), Handler)
+    server.models = [int(n) for n in args.lines.split(",") if n.strip()]
     port = server.server_address[1]
     if args.port_file:
         with open(args.port_file, "w") as f:

@@ -60,55 +60,51 @@ struct JobRunner: Sendable {
     var spool: SpoolDirectory { configuration.spool }
 
     func claim(_ name: String) async -> Claimed {
-        let job: ClaimedJob
+        let limit = configuration.maxRequestBytes
+        let read: SpoolIO.ClaimRead
         do {
-            switch try await io.claim(name, workerID: configuration.workerID) {
-            case .lost: return .lost
-            case .rejected(let id, let reason):
-                logger.error("failed (invalid_request): \(reason)", metadata: ["job": "\(id)"])
-                return .ended(.failed(unreachable: false))
-            case .claimed(let claimed): job = claimed
-            }
+            read = try await io.claimAndRead(name, workerID: configuration.workerID, limit: limit)
         } catch {
             logger.error("cannot claim incoming/\(name): \(error)")
             return .lost
         }
-        do {
-            return try await prepare(job)
-        } catch {
-            logger.error("spool error, the job goes back to incoming/: \(error)", metadata: ["job": "\(job.id)"])
-            _ = try? await io.putBack(job, attempts: job.previousAttempts)
-            return .ended(.putBack)
+        switch read {
+        case .lost:
+            return .lost
+        case .rejected(let id, let reason):
+            logger.error("failed (invalid_request): \(reason)", metadata: ["job": "\(id)"])
+            return .ended(.failed(unreachable: false))
+        case .spoolError(let job, let error):
+            return await putBackAfterClaim(job, error)
+        case .tooBig(let job):
+            let invalid = InvalidRequest(field: nil, "the file is \(job.size) bytes, over the limit of \(limit) bytes (--max-request-bytes)")
+            return .ended(await fail(job, JobFailure(invalid), model: nil, attempts: job.previousAttempts + 1, partialBytes: 0, metadata: nil) ?? .putBack)
+        case .invalid(var job, let bytes, let invalid):
+            let salvaged = JobRequest.salvage(bytes)
+            do {
+                job = try await io.rename(job, to: salvaged.id ?? job.id)
+            } catch {
+                return await putBackAfterClaim(job, "\(error)")
+            }
+            return .ended(
+                await fail(
+                    job, JobFailure(invalid), model: salvaged.model, attempts: job.previousAttempts + 1, partialBytes: 0,
+                    metadata: salvaged.metadata) ?? .putBack)
+        case .ready(let job, let request):
+            logger.debug("claimed \(job.originalName), model \(request.chat.model)", metadata: ["job": "\(job.id)"])
+            let startedAt = Date()
+            return .ready(
+                JobContext(
+                    job: job, request: request, attempts: job.previousAttempts, startedAt: startedAt,
+                    deadline: request.timeout.map { ContinuousClock.now + $0 },
+                    deadlineSince1970: request.timeout.map { startedAt.timeIntervalSince1970 + $0.seconds }))
         }
     }
 
-    /// Reads and checks the request; an invalid one fails at once.
-    private func prepare(_ claimed: ClaimedJob) async throws -> Claimed {
-        var job = claimed
-        let limit = configuration.maxRequestBytes
-        let attempts = job.previousAttempts + 1
-        guard job.size <= limit else {
-            let invalid = InvalidRequest(field: nil, "the file is \(job.size) bytes, over the limit of \(limit) bytes (--max-request-bytes)")
-            return .ended(await fail(job, JobFailure(invalid), model: nil, attempts: attempts, partialBytes: 0, metadata: nil) ?? .putBack)
-        }
-        let bytes = try await io.read(job, limit: limit + 1)
-        let request: JobRequest
-        do {
-            request = try JobRequest.parse(bytes)
-        } catch let invalid as InvalidRequest {
-            let salvaged = JobRequest.salvage(bytes)
-            job = try await io.rename(job, to: salvaged.id ?? job.id)
-            return .ended(
-                await fail(job, JobFailure(invalid), model: salvaged.model, attempts: attempts, partialBytes: 0, metadata: salvaged.metadata) ?? .putBack)
-        }
-        job = try await io.rename(job, to: request.id ?? job.id)
-        logger.debug("claimed \(job.originalName), model \(request.chat.model)", metadata: ["job": "\(job.id)"])
-        let startedAt = Date()
-        return .ready(
-            JobContext(
-                job: job, request: request, attempts: job.previousAttempts, startedAt: startedAt,
-                deadline: request.timeout.map { ContinuousClock.now + $0 },
-                deadlineSince1970: request.timeout.map { startedAt.timeIntervalSince1970 + $0.seconds }))
+    private func putBackAfterClaim(_ job: ClaimedJob, _ error: String) async -> Claimed {
+        logger.error("spool error, the job goes back to incoming/: \(error)", metadata: ["job": "\(job.id)"])
+        _ = try? await io.putBack(job, attempts: job.previousAttempts)
+        return .ended(.putBack)
     }
 
     /// One attempt: the reply streamed into `active/ID.partial`, emptied first.

@@ -30,7 +30,19 @@ extension WorkerLoop {
             worker.notifier.send("WATCHDOG=1")
             every(watchdog / 3, .watchdog, into: &group)
         }
-        every(.seconds(1), .publish, into: &group)
+    }
+
+    /// Arms the publishing timer (a second) when there is something to show: a changed state
+    /// file, a new systemd status line, an open batch's progress. A worker with nothing new, idle
+    /// or streaming a long reply, is not woken for it.
+    func armPublish(_ group: inout DiscardingTaskGroup) {
+        guard !publishArmed, stateChanged || !batches.isEmpty || (worker.notifier.isEnabled && statusLine() != lastStatus) else { return }
+        publishArmed = true
+        let worker = self.worker
+        group.addTask {
+            guard (try? await Task.sleep(for: .seconds(1))) != nil else { return }
+            worker.send(.publish)
+        }
     }
 
     func log(_ notice: SchedulerNotice) {
@@ -75,11 +87,16 @@ extension WorkerLoop {
         }
     }
 
-    func updateStatus() {
-        guard worker.notifier.isEnabled else { return }
+    func statusLine() -> String {
         let summary = worker.summary
         var line = "queued \(scheduler.waiting), running \(running.count), done \(summary.done), failed \(summary.failed)"
         if let pause { line += "; paused: \(pause.reason)" }
+        return line
+    }
+
+    func updateStatus() {
+        guard worker.notifier.isEnabled else { return }
+        let line = statusLine()
         guard line != lastStatus else { return }
         lastStatus = line
         worker.notifier.send("STATUS=\(line)")

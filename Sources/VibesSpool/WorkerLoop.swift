@@ -34,6 +34,8 @@ final class WorkerLoop {
     /// Batches a crashed worker left in `active/`, opened at start.
     let resumedBatches: [BatchClaim]
     var stateChanged = true
+    /// A publish is due within a second (see `armPublish`).
+    var publishArmed = false
     var lastStatus = ""
     let startedAt = Date()
 
@@ -57,11 +59,15 @@ final class WorkerLoop {
         let spool = configuration.spool
         let worker = self.worker
         // Watch first, then scan: a file dropped in between is seen by one or the other.
+        // A request is read for the scheduler where inotify reports it, on the watcher's own
+        // thread: no trip to the pool and back per file dropped.
         let watcher: InotifyWatcher? =
             configuration.once
             ? nil
             : try InotifyWatcher(directory: spool.incoming) { event in
                 switch event {
+                case .file(let name) where SpoolDirectory.isRequestName(name):
+                    if let request = spool.peek(name) { worker.send(.scheduler(.queued([request]))) }
                 case .file(let name): worker.send(.files([name]))
                 case .overflow: worker.send(.rescan(reason: "inotify queue overflow"))
                 }
@@ -91,6 +97,7 @@ final class WorkerLoop {
                 for await event in worker.events.stream {
                     handle(event, &group)
                     if exited { break }
+                    armPublish(&group)
                 }
             }
             group.cancelAll()
@@ -163,6 +170,7 @@ final class WorkerLoop {
             lines[token] = state
             perform(scheduler.handle(.attemptFailed(token: token, AttemptFailure(error, attempts: state.attempts, deadline: nil)), now: Self.now()), &group)
         case .publish:
+            publishArmed = false
             if stateChanged { try? publish() }
             updateStatus()
             tickBatches(&group)
