@@ -42,32 +42,26 @@ public struct BatchLine: Sendable, Hashable {
     /// - Throws: ``BatchLineProblem`` saying what is wrong with the line as a batch request
     ///   (not with its body: that is ``work``'s business).
     static func parse(_ bytes: [UInt8], number: Int) throws(BatchLineProblem) -> BatchLine {
-        let envelope = try check(bytes)
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), case .object(let body)? = value["body"] else {
-            throw BatchLineProblem("not valid JSON")
-        }
-        return BatchLine(number: number, customID: envelope.customID, url: envelope.url, body: body)
-    }
-
-    /// Checks one line as a batch request without building its body (the fast path of
-    /// validation: the body is only seen to be an object).
-    static func check(_ bytes: [UInt8]) throws(BatchLineProblem) -> (customID: String, url: BatchURL) {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
             throw BatchLineProblem("a blank line (every line must be a request)")
         }
-        if let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(bytes)), let customID = envelope.customID,
-            envelope.method == "POST", let url = envelope.url.flatMap(BatchURL.init(rawValue:)), envelope.bodyIsObject
-        {
-            return (customID, url)
-        }
-        throw problem(bytes)
+        // One parser for validation and for running (``JSONValue/parse(utf8:)``), so a line
+        // valid at one is valid at the other.
+        guard let value = JSONValue.parse(utf8: bytes) else { throw BatchLineProblem("not valid JSON") }
+        guard case .object(let object) = value, case .string(let customID)? = object["custom_id"], object["method"] == "POST",
+            let url = object["url"]?.stringValue.flatMap(BatchURL.init(rawValue:)), case .object(let body)? = object["body"]
+        else { throw problem(value) }
+        return BatchLine(number: number, customID: customID, url: url, body: body)
     }
 
-    /// What is wrong with a line that failed the fast check, read in full.
-    private static func problem(_ bytes: [UInt8]) -> BatchLineProblem {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
-            return BatchLineProblem("not valid JSON")
-        }
+    /// Checks one line as a batch request (validation).
+    static func check(_ bytes: [UInt8]) throws(BatchLineProblem) -> (customID: String, url: BatchURL) {
+        let line = try parse(bytes, number: 0)
+        return (line.customID, line.url)
+    }
+
+    /// What is wrong with a line that is JSON but not a batch request.
+    private static func problem(_ value: JSONValue) -> BatchLineProblem {
         guard case .object(let object) = value else {
             return BatchLineProblem("expected a JSON object, found \(value.typeName)")
         }
@@ -85,30 +79,6 @@ public struct BatchLine: Sendable, Hashable {
             return BatchLineProblem("`url`: expected one of \(supported), found \(Self.show(object["url"]))")
         }
         return BatchLineProblem("`body`: expected an object, found \(object["body"].map(\.typeName) ?? "nothing")")
-    }
-
-    /// The envelope's fields, without decoding the body's contents.
-    private struct Envelope: Decodable {
-        var customID: String?
-        var method: String?
-        var url: String?
-        var bodyIsObject: Bool
-
-        enum Key: String, CodingKey { case customID = "custom_id", method, url, body }
-        struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: Key.self)
-            customID = try? container.decode(String.self, forKey: .customID)
-            method = try? container.decode(String.self, forKey: .method)
-            url = try? container.decode(String.self, forKey: .url)
-            bodyIsObject = (try? container.nestedContainer(keyedBy: AnyKey.self, forKey: .body)) != nil
-        }
     }
 
     private static func show(_ value: JSONValue?) -> String {
