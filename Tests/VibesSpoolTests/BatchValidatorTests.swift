@@ -73,6 +73,18 @@ import VibesModels
         #expect(result.message.contains(#"line 3: `custom_id` "x" repeats line 1"#))
     }
 
+    @Test func everyRepeatIsCountedAndTheFirstFewNamed() throws {
+        // 3 distinct custom_ids, then each again 3 times: 9 repeats, 5 of them named.
+        let ids = ["a", "b", "c"] + Array(repeating: ["c", "a", "b"], count: 3).flatMap { $0 }
+        let result = try invalid(ids.map { TestSpool.line($0) }.joined(separator: "\n"))
+        #expect(result.count == 9)
+        #expect(result.lines == [4, 5, 6, 7, 8])
+        #expect(result.message.contains(#"line 4: `custom_id` "c" repeats line 3"#))
+        #expect(result.message.contains(#"line 8: `custom_id` "a" repeats line 1"#))
+        #expect(result.message.hasSuffix("; and 4 more. Nothing was run."), "\(result.message)")
+        #expect(try validate((1...500).map { TestSpool.line("id-\($0)") }.joined(separator: "\n")) == .success(500))
+    }
+
     @Test func blankLinesInsideAreRefusedButTheFinalNewlineIsNot() throws {
         #expect(try invalid(TestSpool.line("a") + "\n\n" + TestSpool.line("b") + "\n").lines == [2])
         #expect(try invalid(TestSpool.line("a") + "\n   \n").lines == [2])

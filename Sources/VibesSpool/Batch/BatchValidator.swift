@@ -55,7 +55,12 @@ public enum BatchValidator {
                 lines: [], count: 0))
         }
         var reader = LineReader(fd: fd, path: path, maxLineBytes: limits.maxLineBytes)
-        var firstLineOf: [String: Int] = [:]
+        // Each custom_id's hash and its first line (12 bytes a line, where the custom_ids
+        // themselves would take 24 or more): a batch's peak memory is this pass. A repeated hash
+        // is checked against the first line's custom_id, read again, for the lines a message
+        // names; different custom_ids with one hash go to `collided`.
+        var firstLineOf: [Int: Int32] = [:]
+        var collided: [String: Int] = [:]
         var problems: [(line: Int, message: String)] = []
         var faulty = 0
         var lines = 0
@@ -71,16 +76,26 @@ public enum BatchValidator {
             case .tooLong:
                 problem = "over \(limits.maxLineBytes) bytes, the limit for one request"
             case .line(let number, let bytes, _):
-                do {
-                    let (customID, _) = try BatchLine.check(bytes)
-                    if let first = firstLineOf[customID] {
+                switch Result(catching: { () throws(BatchLineProblem) in try BatchLine.check(bytes).customID }) {
+                case .failure(let error):
+                    problem = error.message
+                case .success(let customID):
+                    let hash = customID.hashValue
+                    if let first = collided[customID] {
                         problem = "`custom_id` \"\(customID)\" repeats line \(first)"
+                    } else if let first = firstLineOf[hash].map(Int.init) {
+                        if problems.count >= shownProblems {
+                            problem = "a repeated `custom_id`"  // counted, not shown
+                        } else if try Self.customID(atLine: first, fd: fd, path: path, limits: limits) == customID {
+                            problem = "`custom_id` \"\(customID)\" repeats line \(first)"
+                        } else {
+                            collided[customID] = number
+                            problem = nil
+                        }
                     } else {
-                        firstLineOf[customID] = number
+                        firstLineOf[hash] = Int32(truncatingIfNeeded: number)
                         problem = nil
                     }
-                } catch {
-                    problem = error.message
                 }
             }
             if let problem {
@@ -93,6 +108,16 @@ public enum BatchValidator {
         }
         guard faulty == 0 else { return .failure(invalid(problems, faulty: faulty, lines: lines)) }
         return .success(lines)
+    }
+
+    /// The custom_id of line `number` (valid when it was read before).
+    private static func customID(atLine number: Int, fd: Int32, path: String, limits: BatchLimits) throws -> String? {
+        var reader = LineReader(fd: fd, path: path, maxLineBytes: limits.maxLineBytes)
+        while let line = try reader.next() {
+            guard case .line(let current, let bytes, _) = line, current == number else { continue }
+            return try? BatchLine.check(bytes).customID
+        }
+        return nil
     }
 
     static func invalid(_ problems: [(line: Int, message: String)], faulty: Int, lines: Int) -> InvalidBatch {
