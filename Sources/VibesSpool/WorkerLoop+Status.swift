@@ -32,15 +32,16 @@ extension WorkerLoop {
         }
     }
 
-    /// Arms the publishing timer (a second) when there is something to show: a changed state
-    /// file, a new systemd status line, an open batch's progress. A worker with nothing new, idle
-    /// or streaming a long reply, is not woken for it.
+    /// Arms the publishing timer when there is something to show: a changed state file or a new
+    /// systemd status line (within a second), an open batch's progress (twice a second, so that
+    /// its file is replaced at least once a second). A worker with nothing new, idle or streaming
+    /// a long reply, is not woken for it.
     func armPublish(_ group: inout DiscardingTaskGroup) {
         guard !publishArmed, stateChanged || !batches.isEmpty || (worker.notifier.isEnabled && statusLine() != lastStatus) else { return }
         publishArmed = true
-        let worker = self.worker
+        let (worker, delay) = (self.worker, batches.isEmpty ? Duration.seconds(1) : .milliseconds(500))
         group.addTask {
-            guard (try? await Task.sleep(for: .seconds(1))) != nil else { return }
+            guard (try? await Task.sleep(for: delay)) != nil else { return }
             worker.send(.publish)
         }
     }

@@ -86,6 +86,34 @@ extension SpoolWorkerTests {
 }
 
 extension SpoolWorkerTests {
+    /// The progress file is replaced while a batch runs, also while nothing changes (its one
+    /// line held at the fake): the contract says at least once a second; the worker does it
+    /// twice. Counted loosely (a loaded machine delays timers), but a worker that replaced it
+    /// only on changes would show one file.
+    @Test func aRunningBatchsProgressIsReplacedWhileNothingChanges() async throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        let host = FakeHost(name: "a", models: ["m"], holdChats: true)
+        try t.drop("held.jsonl", #"{"custom_id":"only","method":"POST","url":"/api/chat","body":{"model":"m","prompt":"wait"}}"# + "\n")
+        try await withHosts(t, [host.handler], configure: { _ in }) { _ in
+            await eventually("the line is held at the fake") { host.chats.count == 1 }
+            var seen = Set<Int>()
+            let end = ContinuousClock.now + .seconds(4)
+            while ContinuousClock.now < end {
+                var info = stat()
+                if stat("\(t.spool.active)/held.batch.json", &info) == 0 {
+                    seen.insert(info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec)
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(seen.count >= 3, "replaced \(seen.count - 1) times in 4 s")
+            host.gate!.open()
+            await eventually("the batch is done") { t.names(t.spool.done).contains("held.batch.json") }
+        }
+    }
+}
+
+extension SpoolWorkerTests {
     /// A request file with `input` is an embedding job: vectors in the envelope, no reply text.
     @Test func anEmbeddingJobHasItsVectorsAndNoText() async throws {
         let t = try TestSpool()
