@@ -12,7 +12,7 @@ extension JSONValue {
     /// exactly; every other number `.double`. Nesting deeper than 512 is refused. A batch file
     /// is read with it line by line (Foundation's `Decoder` machinery costs several times more).
     public static func parse(utf8 bytes: [UInt8]) -> JSONValue? {
-        bytes.withUnsafeBufferPointer { buffer in
+        bytes.withUnsafeBytes { buffer in
             var parser = JSONParser(buffer)
             if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
             guard let value = parser.value(depth: 0) else { return nil }
@@ -25,11 +25,11 @@ extension JSONValue {
 }
 
 private struct JSONParser {
-    let bytes: UnsafeBufferPointer<UInt8>
+    let bytes: UnsafeRawBufferPointer
     var index = 0
     static let maxDepth = 512
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
@@ -123,7 +123,7 @@ private struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { return nil }
@@ -137,56 +137,13 @@ private struct JSONParser {
             case UInt8(ascii: "\""):
                 return String(validating: text, as: UTF8.self)
             case UInt8(ascii: "\\"):
-                guard index < bytes.count else { return nil }
-                let escaped = bytes[index]
-                index += 1
-                switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escaped)
-                case UInt8(ascii: "b"): text.append(0x08)
-                case UInt8(ascii: "f"): text.append(0x0C)
-                case UInt8(ascii: "n"): text.append(0x0A)
-                case UInt8(ascii: "r"): text.append(0x0D)
-                case UInt8(ascii: "t"): text.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard let scalar = unicodeEscape() else { return nil }
-                    text += Array(String(Character(scalar)).utf8)
-                default: return nil
-                }
+                guard JSONEscape.unescape(bytes, at: &index, into: &text) else { return nil }
             default:
                 guard byte >= 0x20 else { return nil }
                 text.append(byte)
             }
         }
         return nil
-    }
-
-    /// After `\u`: four hex digits, and a second escape for a surrogate pair.
-    mutating func unicodeEscape() -> Unicode.Scalar? {
-        guard let high = hex4() else { return nil }
-        if (0xDC00...0xDFFF).contains(high) { return nil }
-        guard (0xD800...0xDBFF).contains(high) else { return Unicode.Scalar(high) }
-        guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
-        index += 2
-        guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
-        return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
-    }
-
-    mutating func hex4() -> UInt32? {
-        guard bytes.count - index >= 4 else { return nil }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            index += 1
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            value = value << 4 | UInt32(digit)
-        }
-        return value
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
@@ -213,7 +170,7 @@ private struct JSONParser {
             guard digits() > 0 else { return nil }
             whole = false
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if whole, let integer = Int64(text) { return .int(integer) }
         guard let double = Double(text), double.isFinite else { return nil }
         if let integer = Int64(exactly: double) { return .int(integer) }
