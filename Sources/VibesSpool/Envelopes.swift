@@ -97,24 +97,10 @@ struct EnvelopeWriter {
             }
             if count == 0 { break }
             offset += off_t(count)
-            for byte in chunk[0..<count] { appendEscaped(byte) }
+            chunk.withUnsafeBufferPointer { JSONValue.escape(UnsafeBufferPointer(rebasing: $0[0..<count]), into: &buffer) }
             if buffer.count >= 60 << 10 { try flush() }
         }
         buffer.append(UInt8(ascii: "\""))
-    }
-
-    private mutating func appendEscaped(_ byte: UInt8) {
-        switch byte {
-        case UInt8(ascii: "\""): buffer.append(contentsOf: [92, 34])
-        case UInt8(ascii: "\\"): buffer.append(contentsOf: [92, 92])
-        case UInt8(ascii: "\n"): buffer.append(contentsOf: [92, 110])
-        case UInt8(ascii: "\r"): buffer.append(contentsOf: [92, 114])
-        case UInt8(ascii: "\t"): buffer.append(contentsOf: [92, 116])
-        case 0..<0x20:
-            let hex = Array("0123456789abcdef".utf8)
-            buffer.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-        default: buffer.append(byte)
-        }
     }
 
     /// The fields every envelope starts with: `{"id":…,"status":…,"model":…`.

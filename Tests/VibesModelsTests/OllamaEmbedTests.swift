@@ -81,6 +81,14 @@ import VibesModels
         }
     }
 
+    @Test func anErrorAt200IsAnErrorAlsoBesideVectors() async throws {
+        try await withProvider(Self.handler { _ in .json(200, #"{"error":"partly failed","embeddings":[[1,2,3]]}"#) }) { provider, _ in
+            await expectModelError({ try await provider.embed(EmbedRequest(model: "all-minilm", input: ["x"])) }) {
+                $0 == .serverError(status: 200, message: "partly failed", midStream: false)
+            }
+        }
+    }
+
     @Test func anErrorBodyAt200AndAWrongVectorCountAreErrors() async throws {
         try await withProvider(Self.handler { _ in .json(200, #"{"error":"failed to embed"}"#) }) { provider, _ in
             await expectModelError({ try await provider.embed(EmbedRequest(model: "all-minilm", input: ["x"])) }) {

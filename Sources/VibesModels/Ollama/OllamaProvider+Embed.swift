@@ -30,17 +30,24 @@ extension OllamaProvider {
             timings: OllamaTimings(totalDuration: reply.totalDuration, loadDuration: reply.loadDuration))
     }
 
+    /// Decodes the reply once (a batch of embeddings is mostly numbers, costly to read twice);
+    /// an `{"error": …}` body at 200 is a server error, whatever else it holds.
     static func decodeEmbedReply(_ data: ByteBuffer) throws -> OllamaWire.EmbedReply {
         let decoder = JSONDecoder()
-        if let errorReply = try? decoder.decode(OllamaWire.ErrorReply.self, from: data) {
-            throw ModelError.serverError(status: 200, message: errorReply.error, midStream: false)
-        }
+        let reply: OllamaWire.EmbedReply
         do {
-            return try decoder.decode(OllamaWire.EmbedReply.self, from: data)
+            reply = try decoder.decode(OllamaWire.EmbedReply.self, from: data)
         } catch {
+            if let errorReply = try? decoder.decode(OllamaWire.ErrorReply.self, from: data) {
+                throw ModelError.serverError(status: 200, message: errorReply.error, midStream: false)
+            }
             let text = data.getString(at: data.readerIndex, length: min(data.readableBytes, 200)) ?? ""
             throw ModelError.invalidResponse("/api/embed answered something that is not Ollama's JSON: \(text)")
         }
+        if let error = reply.error {
+            throw ModelError.serverError(status: 200, message: error, midStream: false)
+        }
+        return reply
     }
 }
 
@@ -71,6 +78,8 @@ extension OllamaWire {
 
     /// `{model, embeddings, total_duration, load_duration, prompt_eval_count}`.
     struct EmbedReply: Decodable {
+        /// Set on an error body that also looks like a reply.
+        var error: String?
         var model: String?
         var embeddings: [[Double]]
         var totalDuration: Int64?
@@ -78,7 +87,7 @@ extension OllamaWire {
         var promptEvalCount: Int?
 
         enum CodingKeys: String, CodingKey {
-            case model, embeddings
+            case error, model, embeddings
             case totalDuration = "total_duration"
             case loadDuration = "load_duration"
             case promptEvalCount = "prompt_eval_count"

@@ -179,20 +179,12 @@ public final class BatchRun: Sendable {
     }
 
     /// Replaces the progress file, and fsyncs lines older than the sync window. Call it at least
-    /// once a second while the batch runs (see ``keepProgress()``). Blocking file I/O.
+    /// once a second while the batch runs (the worker does it twice a second). Blocking file I/O.
     public func tick() throws {
         try state.withLock { state in
             guard !state.closed else { return }
             if state.unsynced > 0 && ContinuousClock.now - state.lastSync >= sync.interval { try syncFiles(&state) }
             try replaceProgress(&state)
-        }
-    }
-
-    /// Calls ``tick()`` every `interval` until cancelled or the batch is closed.
-    public func keepProgress(every interval: Duration = .milliseconds(500)) async {
-        while !Task.isCancelled && !state.withLock({ $0.closed }) {
-            try? tick()
-            try? await Task.sleep(for: interval)
         }
     }
 
