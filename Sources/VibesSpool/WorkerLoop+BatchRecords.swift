@@ -6,9 +6,10 @@ import VibesModels
 
 /// Settled batch lines, appended in groups: a line's record is encoded where it ran, then waits
 /// here while the batch's previous group is being written, and goes with the next one (one trip
-/// to the blocking pool and one `write(2)` per file for the group). A line holds its place in
-/// the batch's window until it is written, so a crash still runs again only lines that were
-/// running or waiting to be written.
+/// to the blocking pool and one `write(2)` per file for the group). A settled line frees its
+/// slot at once (the batch's next line runs while it is written), but counts among the batch's
+/// unwritten lines until it is written: at most twice the window, so a crash still runs again
+/// only lines that were running or waiting to be written.
 extension WorkerLoop {
     /// How appending a line ended.
     enum Recorded: Sendable {
@@ -27,10 +28,13 @@ extension WorkerLoop {
 
     /// A line's result is in (`generated`: from an attempt, whose slot it frees now).
     func lineSettled(_ token: Int, _ record: BatchRecord, generated: Bool, _ group: inout DiscardingTaskGroup) {
-        guard let state = lines[token], batches[state.batch] != nil else { return }
+        guard let state = lines[token], batches[state.batch] != nil, !state.settled else { return }
         if generated { perform(scheduler.handle(.generationEnded(token: token), now: Self.now()), &group) }
+        lines[token]!.settled = true
+        batches[state.batch]!.awaitingWrite += 1
         batches[state.batch]!.pending.append(PendingRecord(token: token, record: record, model: state.model ?? ""))
         flushRecords(state.batch, &group)
+        settle(state.batch, &group)
     }
 
     /// Writes what waits, unless a group of this batch is being written (then after it).
@@ -77,6 +81,8 @@ extension WorkerLoop {
                 lineEnded(line.token, .putBack, &group)
             case .diskFull:
                 guard let state = lines[line.token] else { continue }
+                lines[line.token]!.settled = false
+                batches[id]?.awaitingWrite -= 1
                 perform(scheduler.handle(.attemptFailed(token: line.token, AttemptFailure(attempts: state.attempts, diskFull: true)), now: Self.now()), &group)
             }
         }

@@ -22,8 +22,11 @@ extension WorkerLoop {
         /// Lines read ahead, not yet given to the scheduler (from `next`).
         var buffer: [ReadLine] = []
         var next = 0
-        /// Lines given to the scheduler and not yet settled (waiting, running or retrying).
+        /// Lines given to the scheduler and not yet written (waiting, running, retrying, or
+        /// settled and waiting for their group's write).
         var inFlight = 0
+        /// Of those, the settled ones waiting for their write: they no longer hold a slot.
+        var awaitingWrite = 0
         var reading = false
         var exhausted = false
         var committing = false
@@ -47,9 +50,12 @@ extension WorkerLoop {
         let model: String?
         var attempts = 0
         var lastError: ModelError?
+        /// Settled, waiting for its group's write.
+        var settled = false
     }
 
-    /// Lines of one batch waiting or running at once: the slots of every host.
+    /// Lines of one batch waiting or running at once: the slots of every host. As many again may
+    /// be settled and waiting for their write, so the next lines run while a group is written.
     var window: Int { max(1, configuration.effectiveHosts.reduce(0) { $0 + $1.concurrency }) }
     /// Lines read from the input at a time (in memory, not in the queue).
     static let readAhead = 256
@@ -159,7 +165,7 @@ extension WorkerLoop {
         guard var batch = batches[id], !scheduler.stopping else { return }
         var queued: [QueuedLine] = []
         let now = Self.now()
-        while batch.inFlight < window, batch.next < batch.buffer.count {
+        while batch.inFlight - batch.awaitingWrite < window, batch.inFlight < 2 * window, batch.next < batch.buffer.count {
             var read = batch.buffer[batch.next]
             batch.next += 1
             batch.inFlight += 1
@@ -177,10 +183,11 @@ extension WorkerLoop {
         perform(scheduler.handle(.jobEnded(token: token, outcome: outcome), now: Self.now()), &group)
         guard let state = lines.removeValue(forKey: token), batches[state.batch] != nil else { return }
         batches[state.batch]!.inFlight -= 1
+        if state.settled { batches[state.batch]!.awaitingWrite -= 1 }
         settle(state.batch, &group)
     }
 
-    private func settle(_ id: String, _ group: inout DiscardingTaskGroup) {
+    func settle(_ id: String, _ group: inout DiscardingTaskGroup) {
         feed(id, &group)
         readLines(id, &group)
         guard let batch = batches[id], batch.exhausted, batch.next == batch.buffer.count else { return }
