@@ -12,15 +12,18 @@ extension JSONValue {
     /// exactly; every other number `.double`. Nesting deeper than 512 is refused. A batch file
     /// is read with it line by line (Foundation's `Decoder` machinery costs several times more).
     public static func parse(utf8 bytes: [UInt8]) -> JSONValue? {
-        bytes.withUnsafeBytes { buffer in
-            var parser = JSONParser(buffer)
-            if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
-            guard let value = parser.value(depth: 0) else { return nil }
-            parser.skipSpace()
-            // Not `value : nil`: a `nil` typed as JSONValue is `.null`.
-            guard parser.index == buffer.count else { return Optional<JSONValue>.none }
-            return value
-        }
+        bytes.withUnsafeBytes { parse(utf8: $0) }
+    }
+
+    /// The same, from bytes in place (a reply's buffer).
+    public static func parse(utf8 buffer: UnsafeRawBufferPointer) -> JSONValue? {
+        var parser = JSONParser(buffer)
+        if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
+        // Not `nil`: a `nil` typed as JSONValue is `.null`.
+        guard let value = parser.value(depth: 0) else { return Optional<JSONValue>.none }
+        parser.skipSpace()
+        guard parser.index == buffer.count else { return Optional<JSONValue>.none }
+        return value
     }
 }
 

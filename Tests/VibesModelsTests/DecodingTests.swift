@@ -39,7 +39,7 @@ import Testing
 
     @Test func streamLineToleratesMissingMetricsAndUnknownFields() throws {
         let line = ByteBuffer(string: #"{"model":"m","created_at":"2025-01-02T03:04:05Z","message":{"role":"assistant","content":"hi","images":null,"surprise":1},"done":true,"brand_new_field":{"x":[1,2]}}"#)
-        let chunk = try OllamaProvider.decodeChatReply(line, decoder: JSONDecoder()).chunk
+        let chunk = try OllamaProvider.decodeChatReply(line).chunk
         #expect(chunk.textDelta == "hi")
         #expect(chunk.done)
         #expect(chunk.stopReason == .stop)
@@ -50,7 +50,7 @@ import Testing
     @Test func errorLineIsAServerErrorEvenAt200() {
         let line = ByteBuffer(string: #"{"error":"an error was encountered while running the model: unexpected EOF"}"#)
         #expect(throws: ModelError.serverError(status: 200, message: "an error was encountered while running the model: unexpected EOF", midStream: true)) {
-            try OllamaProvider.decodeChatReply(line, decoder: JSONDecoder()).chunk
+            try OllamaProvider.decodeChatReply(line).chunk
         }
     }
 

@@ -7,8 +7,8 @@ import NIOCore
 import Testing
 @testable import VibesModels
 
-/// The hand-written reader of the usual stream line agrees with `JSONDecoder` on every line it
-/// accepts, and leaves every other line to it.
+/// The hand-written reader of the usual stream line agrees with the full reader
+/// (`decodeChatReply`) on every line it accepts, and leaves every other line to it.
 @Suite struct LineScannerTests {
     static func scan(_ line: String) -> (text: String, thinking: String, model: String?)? {
         var text: [UInt8] = Array("before|".utf8)
@@ -26,7 +26,7 @@ import Testing
     }
 
     static func decoded(_ line: String) throws -> ChatChunk {
-        try OllamaProvider.decodeChatReply(ByteBuffer(string: line), decoder: JSONDecoder()).chunk
+        try OllamaProvider.decodeChatReply(ByteBuffer(string: line)).chunk
     }
 
     @Test(arguments: [
@@ -39,7 +39,7 @@ import Testing
         #"{"model":"m","message":{"role":"assistant","content":"\u0000"}}"#,
         #"{}"#,
     ])
-    func agreesWithJSONDecoderOnTheUsualLine(line: String) throws {
+    func agreesWithTheFullReaderOnTheUsualLine(line: String) throws {
         let scanned = try #require(Self.scan(line), "the usual shape is read by the scanner")
         let chunk = try Self.decoded(line)
         #expect(scanned.text == chunk.textDelta)
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test(arguments: [
-        // Left to JSONDecoder: the final line, errors, tool calls, unknown or repeated keys.
+        // Left to the full reader: the final line, errors, tool calls, unknown or repeated keys.
         #"{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop"}"#,
         #"{"error":"boom"}"#,
         #"{"model":"m","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"f","arguments":{}}}]},"done":false}"#,
@@ -68,7 +68,7 @@ import Testing
         #"{"model":"m",}"#,
         "",
     ])
-    func leavesEverythingElseToJSONDecoder(line: String) {
+    func leavesEverythingElseToTheFullReader(line: String) {
         #expect(Self.scan(line) == nil)
     }
 

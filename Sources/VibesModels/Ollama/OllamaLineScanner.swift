@@ -2,13 +2,13 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-/// Reads the usual line of a streamed `/api/chat` reply without `JSONDecoder`:
+/// Reads the usual line of a streamed `/api/chat` reply without building JSON values:
 ///
 ///     {"model":"m","created_at":"…","message":{"role":"assistant","content":"Hi","thinking":"…"},"done":false}
 ///
 /// in any key order, with any whitespace. Anything else — the final `done: true` line, an error
 /// line, tool calls, images, unknown or repeated keys, escapes in keys or in `model` and
-/// `created_at`, invalid UTF-8, trailing bytes — is left to `JSONDecoder` (`scan` returns `nil`),
+/// `created_at`, invalid UTF-8, trailing bytes — is left to the full reader (`decodeChatReply`; `scan` returns `nil`),
 /// which then decides as it always did. So this scanner only has to be right about what it
 /// accepts, not complete.
 enum OllamaLineScanner {

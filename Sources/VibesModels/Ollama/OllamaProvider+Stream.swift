@@ -14,7 +14,7 @@ import NIOHTTP1
 extension OllamaProvider {
     public func chatStream(_ request: ChatRequest) -> ChatStream {
         ChatStream { queue in
-            let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: true))
+            let body = Data(OllamaWire.ChatBody(request, stream: true).jsonBytes)
             _ = try await self.limited { watchdog in
                 try await self.streamChat(body: body, model: request.model, watchdog: watchdog, output: .queue(queue))
             }
@@ -24,7 +24,7 @@ extension OllamaProvider {
     /// Reads the reply on the HTTP client's event loop and writes its text into `sink` there:
     /// no task switch per chunk (see ``OllamaStreamReader``).
     public func chat(_ request: ChatRequest, streamingTextInto sink: any ChatTextSink) async throws -> ChatResponse {
-        let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: true))
+        let body = Data(OllamaWire.ChatBody(request, stream: true).jsonBytes)
         return try await limited { watchdog in
             try await self.streamChat(body: body, model: request.model, watchdog: watchdog, output: .sink(sink))
         }
@@ -68,21 +68,16 @@ extension OllamaProvider {
 
     /// Decodes one reply object (a stream line or a whole reply), checking for `{"error": …}` before
     /// anything else is read from it: such a line is a server error even at status 200.
-    static func decodeChatReply(_ line: ByteBuffer, decoder: JSONDecoder) throws -> OllamaWire.ChatReply {
-        try line.withUnsafeReadableBytes { try decodeChatReply($0, decoder: decoder) }
+    static func decodeChatReply(_ line: ByteBuffer) throws -> OllamaWire.ChatReply {
+        try line.withUnsafeReadableBytes { try decodeChatReply($0) }
     }
 
-    static func decodeChatReply(_ line: UnsafeRawBufferPointer, decoder: JSONDecoder) throws -> OllamaWire.ChatReply {
-        let data = Data(
-            bytesNoCopy: UnsafeMutableRawPointer(mutating: line.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!),
-            count: line.count, deallocator: .none)
-        let reply: OllamaWire.ChatReply
-        do {
-            reply = try decoder.decode(OllamaWire.ChatReply.self, from: data)
-        } catch {
+    static func decodeChatReply(_ line: UnsafeRawBufferPointer) throws -> OllamaWire.ChatReply {
+        let json = JSONValue.parse(utf8: line)
+        guard let json, let reply = OllamaWire.ChatReply(json: json) else {
             // An error object whose other fields are not a chat reply's is still an error.
-            if let errorReply = try? decoder.decode(OllamaWire.ErrorReply.self, from: data) {
-                throw ModelError.serverError(status: 200, message: errorReply.error, midStream: true)
+            if let error = json?["error"]?.stringValue {
+                throw ModelError.serverError(status: 200, message: error, midStream: true)
             }
             let text = String(decoding: line.prefix(200), as: UTF8.self)
             throw ModelError.invalidResponse("the reply is not Ollama's JSON: \(text)")

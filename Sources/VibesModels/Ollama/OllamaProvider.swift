@@ -78,10 +78,10 @@ public final class OllamaProvider: ModelProvider {
     }
 
     public func chat(_ request: ChatRequest) async throws -> ChatResponse {
-        let body = try JSONEncoder().encode(OllamaWire.ChatBody(request, stream: false))
+        let body = Data(OllamaWire.ChatBody(request, stream: false).jsonBytes)
         let reply = try await limited { watchdog in
             let data = try await self.exchange(.POST, "/api/chat", body: body, model: request.model, watchdog: watchdog)
-            return try Self.decodeChatReply(data, decoder: JSONDecoder())
+            return try Self.decodeChatReply(data)
         }
         return ChatResponse(
             model: reply.model ?? request.model,

@@ -14,7 +14,7 @@ import NIOHTTP1
 /// Reads one streamed `/api/chat` reply where its bytes arrive: on the HTTP connection's event
 /// loop, as AsyncHTTPClient hands over each piece of the body.
 ///
-/// Each piece is cut into lines, each line decoded (``OllamaLineScanner``, `JSONDecoder` for the
+/// Each piece is cut into lines, each line decoded (``OllamaLineScanner``, `decodeChatReply` for the
 /// rest), and the text of all its lines goes out at once: to a ``ChatTextSink`` (one call), or
 /// as chunks into a ``ChunkQueue``. The piece is then done with, so the connection reads on at
 /// once: no thread hop, no task switch, nothing held back.
@@ -46,7 +46,6 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
     private var statusOK = true
     private var errorBody = ByteBuffer()
     private var splitter = NDJSONLineSplitter()
-    private let decoder = JSONDecoder()
     private var response: ChatResponse
     private var sawDone = false
     /// This piece's text (and thinking), reused from piece to piece.
@@ -126,7 +125,7 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
         switch output {
         case .sink:
             if OllamaLineScanner.scan(line, text: &text, thinking: &thinking) != nil { return }
-            let chunk = try OllamaProvider.decodeChatReply(line, decoder: decoder).chunk
+            let chunk = try OllamaProvider.decodeChatReply(line).chunk
             text.append(contentsOf: chunk.textDelta.utf8)
             thinking.append(contentsOf: chunk.thinkingDelta.utf8)
             absorb(chunk)
@@ -142,7 +141,7 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
                 text.removeAll(keepingCapacity: true)
                 thinking.removeAll(keepingCapacity: true)
             } else {
-                chunk = try OllamaProvider.decodeChatReply(line, decoder: decoder).chunk
+                chunk = try OllamaProvider.decodeChatReply(line).chunk
                 textBytes += chunk.textDelta.utf8.count
                 absorb(chunk)
             }

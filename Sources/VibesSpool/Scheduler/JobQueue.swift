@@ -93,9 +93,9 @@ struct JobQueue {
         levels[priority]?[loadKey]?.popFirst()
     }
 
-    /// Every load key with waiting jobs, at any priority.
-    var loadKeys: Set<String> {
-        Set(levels.values.flatMap(\.keys))
+    /// Whether a load key with waiting jobs, at any priority, passes `filter`.
+    func containsKey(where filter: (String) -> Bool) -> Bool {
+        levels.values.contains { $0.keys.contains(where: filter) }
     }
 
     /// Every token in groups whose load key passes `filter` (waiting or not: check them).

@@ -114,10 +114,11 @@ extension Scheduler {
 
     private var knownModels: Set<String> { Set(hosts.flatMap { $0.installed ?? [] }) }
 
+    /// Asked on every event: no set is built (a batch's line is an event or two).
     private var hasMissing: Bool {
-        let known = knownModels
-        return queue.loadKeys.contains { key in
-            !known.contains(ModelKey.model(ofLoad: key))
+        queue.containsKey { key in
+            let model = ModelKey.model(ofLoad: key)
+            return !hosts.contains(where: { $0.installed?.contains(model) == true })
                 && queue.tokens(where: { $0 == key }).contains { jobs[$0]?.state == .waiting }
         }
     }
