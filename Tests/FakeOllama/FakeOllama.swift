@@ -121,6 +121,7 @@ public final class FakeOllama: Sendable {
                         body: Array(body.readableBytesView))
                     log.withLock { $0.requests.append(request) }
                     let response = await handler(request)
+                    if response.status == FakeResponse.noReply.status { return }
                     var headers = HTTPHeaders(response.headers)
                     if let length = response.contentLength {
                         headers.replaceOrAdd(name: "Content-Length", value: String(length))

@@ -31,6 +31,9 @@ public struct FakeResponse: Sendable {
         self.contentLength = contentLength
     }
 
+    /// The connection closed without any reply (not even a status line).
+    public static let noReply = FakeResponse(status: 0)
+
     /// A whole JSON (or any text) body with a `Content-Length`.
     public static func json(_ status: Int = 200, _ text: String, contentType: String = "application/json; charset=utf-8") -> FakeResponse {
         let bytes = Array(text.utf8)

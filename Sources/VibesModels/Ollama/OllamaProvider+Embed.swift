@@ -15,7 +15,7 @@ extension OllamaProvider {
     /// Errors are classified as for ``chat(_:)``: a 404 for the model is
     /// ``ModelError/modelNotInstalled(model:detail:)``, an `{"error": …}` body at 200 a server error.
     public func embed(_ request: EmbedRequest) async throws -> EmbedResponse {
-        let body = try JSONEncoder().encode(OllamaWire.EmbedBody(request))
+        let body = Array(try JSONEncoder().encode(OllamaWire.EmbedBody(request)))
         let reply = try await limited { watchdog in
             try Self.decodeEmbedReply(try await self.exchange(.POST, "/api/embed", body: body, model: request.model, watchdog: watchdog))
         }

@@ -28,6 +28,8 @@ public final class OllamaProvider: ModelProvider {
     /// The one event loop that reads every streamed reply (see ``OllamaStreamReader``): its
     /// keep-alive connections are all there, so one is reused whenever one is idle.
     let streamEventLoop: any EventLoop
+    /// Whole replies from an `http://` host, when this provider made its own HTTP client.
+    let plain: PlainHTTPClient?
 
     public init(configuration: Configuration = .init(), httpClient: HTTPClient? = nil) {
         self.configuration = configuration
@@ -48,11 +50,18 @@ public final class OllamaProvider: ModelProvider {
             self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
             self.ownsClient = true
         }
-        self.streamEventLoop = client.eventLoopGroup.next()
+        let eventLoop = client.eventLoopGroup.next()
+        self.streamEventLoop = eventLoop
+        let connectTimeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
+        self.plain = ownsClient
+            ? PlainHTTPClient.Target(baseURL: configuration.baseURL).map {
+                PlainHTTPClient(target: $0, eventLoop: eventLoop, connectTimeout: connectTimeout)
+            } : nil
     }
 
     /// Shuts the HTTP client down if this provider created it.
     public func shutdown() async throws {
+        try await plain?.shutdown().get()
         if ownsClient { try await client.shutdown() }
     }
 
@@ -78,7 +87,7 @@ public final class OllamaProvider: ModelProvider {
     }
 
     public func chat(_ request: ChatRequest) async throws -> ChatResponse {
-        let body = Data(OllamaWire.ChatBody(request, stream: false).jsonBytes)
+        let body = OllamaWire.ChatBody(request, stream: false).jsonBytes
         let reply = try await limited { watchdog in
             let data = try await self.exchange(.POST, "/api/chat", body: body, model: request.model, watchdog: watchdog)
             return try Self.decodeChatReply(data)
@@ -104,7 +113,37 @@ public final class OllamaProvider: ModelProvider {
     /// One exchange whose reply is read whole (up to `maxBodyBytes`), by an
     /// ``OllamaBodyCollector`` on the connection's event loop: the caller resumes once, with the
     /// body of a 200, or the ``ModelError`` of any other status.
-    func exchange(_ method: HTTPMethod, _ path: String, body: Data?, model: String?, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
+    func exchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, model: String?, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
+        let reply: OllamaBodyCollector.Reply
+        if let plain {
+            reply = try await plainExchange(plain, method, path, body: body, watchdog: watchdog)
+        } else {
+            reply = try await clientExchange(method, path, body: body, watchdog: watchdog)
+        }
+        guard reply.status == .ok else {
+            throw Self.statusError(reply.status, body: reply.body, baseURL: configuration.baseURL, model: model)
+        }
+        return reply.body
+    }
+
+    private func plainExchange(
+        _ plain: PlainHTTPClient, _ method: HTTPMethod, _ path: String, body: [UInt8]?, watchdog: ResponseWatchdog
+    ) async throws -> OllamaBodyCollector.Reply {
+        let exchange = PlainExchange(eventLoop: plain.eventLoop, watchdog: watchdog, maxBytes: configuration.maxBodyBytes)
+        plain.execute(method, path: path, body: body, exchange: exchange)
+        watchdog.onExpiry { exchange.cancel() }
+        do {
+            return try await withTaskCancellationHandler {
+                try await exchange.futureResult.get()
+            } onCancel: {
+                exchange.cancel()
+            }
+        } catch {
+            throw classify(error, headReceived: exchange.headReceived, textBytes: 0)
+        }
+    }
+
+    private func clientExchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, watchdog: ResponseWatchdog) async throws -> OllamaBodyCollector.Reply {
         let collector = OllamaBodyCollector(watchdog: watchdog, maxBytes: configuration.maxBodyBytes)
         let task: HTTPClient.Task<OllamaBodyCollector.Reply>
         do {
@@ -130,13 +169,10 @@ public final class OllamaProvider: ModelProvider {
         } catch {
             throw classify(error, headReceived: collector.headReceived, textBytes: 0)
         }
-        guard reply.status == .ok else {
-            throw Self.statusError(reply.status, body: reply.body, baseURL: configuration.baseURL, model: model)
-        }
-        return reply.body
+        return reply
     }
 
-    func getJSON<T: Decodable & Sendable>(_ path: String, body: Data? = nil) async throws -> T {
+    func getJSON<T: Decodable & Sendable>(_ path: String, body: [UInt8]? = nil) async throws -> T {
         try await limited { watchdog in
             let data = try await self.exchange(body == nil ? .GET : .POST, path, body: body, model: nil, watchdog: watchdog)
             do {
@@ -157,7 +193,7 @@ public final class OllamaProvider: ModelProvider {
     private func show(name: String, digest: String?) async throws -> OllamaWire.ShowReply? {
         let key = "\(name)@\(digest ?? "")"
         if let cached = showCache.withLock({ $0[key] }) { return cached }
-        let body = try JSONEncoder().encode(OllamaWire.ShowBody(model: name))
+        let body = Array(try JSONEncoder().encode(OllamaWire.ShowBody(model: name)))
         let reply: OllamaWire.ShowReply
         do {
             reply = try await getJSON("/api/show", body: body)
