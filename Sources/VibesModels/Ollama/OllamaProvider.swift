@@ -131,7 +131,8 @@ public final class OllamaProvider: ModelProvider {
     ) async throws -> OllamaBodyCollector.Reply {
         let exchange = PlainExchange(eventLoop: plain.eventLoop, watchdog: watchdog, maxBytes: configuration.maxBodyBytes)
         plain.execute(method, path: path, body: body, exchange: exchange)
-        watchdog.onExpiry { exchange.cancel() }
+        // Weak: the exchange holds the watchdog, which holds this closure.
+        watchdog.onExpiry { [weak exchange] in exchange?.cancel() }
         do {
             return try await withTaskCancellationHandler {
                 try await exchange.futureResult.get()
