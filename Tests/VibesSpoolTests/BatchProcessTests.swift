@@ -37,8 +37,9 @@ extension ProcessTests {
             #expect(ids.count == 60, "every line once")
             #expect(Set(ids).count == 60, "no custom_id twice")
             #expect(t.read("\(t.spool.done)/big.errors.jsonl") == "")
-            // At most the lines that were running at the kill (concurrency 2) ran twice.
-            #expect(host.chats.count <= 62, "chats: \(host.chats.count)")
+            // At most the lines that were running at the kill (concurrency 2), or settled and
+            // waiting for their group's write (as many again), ran twice.
+            #expect(host.chats.count <= 64, "chats: \(host.chats.count)")
             #expect(t.json("\(t.spool.done)/big.batch.json")?["status"] == "completed")
         }
     }

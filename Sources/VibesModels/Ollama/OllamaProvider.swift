@@ -110,9 +110,10 @@ public final class OllamaProvider: ModelProvider {
 
     // MARK: HTTP
 
-    /// One exchange whose reply is read whole (up to `maxBodyBytes`), by an
-    /// ``OllamaBodyCollector`` on the connection's event loop: the caller resumes once, with the
-    /// body of a 200, or the ``ModelError`` of any other status.
+    /// One exchange whose reply is read whole (up to `maxBodyBytes`) on the connection's event
+    /// loop, by our own ``PlainHTTPClient`` for an `http://` host (else by an
+    /// ``OllamaBodyCollector`` through AsyncHTTPClient): the caller resumes once, with the body of
+    /// a 200, or the ``ModelError`` of any other status.
     func exchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, model: String?, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
         let reply: OllamaBodyCollector.Reply
         if let plain {
