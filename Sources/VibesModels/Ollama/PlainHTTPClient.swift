@@ -113,7 +113,7 @@ final class PlainHTTPClient: @unchecked Sendable {
     /// more, on a new connection.
     private func send(_ head: HTTPRequestHead, _ body: [UInt8]?, _ exchange: PlainExchange, on channel: any Channel, reused: Bool) {
         guard !exchange.isCompleted else {
-            idle.append(channel)
+            release(channel, reusable: true)
             return
         }
         let handler: PlainReplyHandler
@@ -126,18 +126,21 @@ final class PlainHTTPClient: @unchecked Sendable {
         }
         handler.begin(
             exchange, on: channel,
-            onEnd: { reusable in
-                if reusable && !self.isShutDown && channel.isActive {
-                    self.idle.append(channel)
-                } else {
-                    channel.close(promise: nil)
-                }
-            },
+            onEnd: { reusable in self.release(channel, reusable: reusable) },
             resend: reused ? { self.connectAndSend(head, body, exchange) } : nil)
         // One flush: head, body and end leave in one write.
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(bytes: body))), promise: nil) }
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
+    /// A connection done with its exchange: idle for the next one, or closed.
+    private func release(_ channel: any Channel, reusable: Bool) {
+        if reusable && !isShutDown && channel.isActive {
+            idle.append(channel)
+        } else {
+            channel.close(promise: nil)
+        }
     }
 
     /// Closes the idle connections; requests after this fail.
