@@ -80,16 +80,8 @@ private struct JSONParser {
             index += 1
             guard let member = value(depth: depth + 1) else { return nil }
             members[key] = member
-            skipSpace()
-            guard index < bytes.count else { return nil }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(members)
-            } else {
-                return nil
-            }
+            guard let more = separator(closing: UInt8(ascii: "}")) else { return nil }
+            if !more { return .object(members) }
         }
     }
 
@@ -104,17 +96,18 @@ private struct JSONParser {
         while true {
             guard let element = value(depth: depth + 1) else { return nil }
             elements.append(element)
-            skipSpace()
-            guard index < bytes.count else { return nil }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(elements)
-            } else {
-                return nil
-            }
+            guard let more = separator(closing: UInt8(ascii: "]")) else { return nil }
+            if !more { return .array(elements) }
         }
+    }
+
+    /// After a member or element: `true` past a `,` (another follows), `false` past `closing`
+    /// (the object or array ends), `nil` for anything else.
+    mutating func separator(closing: UInt8) -> Bool? {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ",") || bytes[index] == closing else { return nil }
+        index += 1
+        return bytes[index - 1] == UInt8(ascii: ",")
     }
 
     /// A string, `index` on its opening quote.

@@ -42,12 +42,8 @@ extension OllamaProvider {
         }
         let task: HTTPClient.Task<ChatResponse>
         do {
-            var headers = HTTPHeaders()
-            headers.add(name: "Accept", value: "application/json, application/x-ndjson")
-            headers.add(name: "User-Agent", value: "vibes-spool")
-            headers.add(name: "Content-Type", value: "application/json")
             let request = try HTTPClient.Request(
-                url: baseURL + "/api/chat", method: .POST, headers: headers, body: .bytes(body))
+                url: baseURL + "/api/chat", method: .POST, headers: OllamaWire.requestHeaders(jsonBody: true), body: .bytes(body))
             task = client.execute(
                 request: request, delegate: reader, eventLoop: .delegateAndChannel(on: streamEventLoop))
         } catch {
@@ -55,11 +51,7 @@ extension OllamaProvider {
         }
         watchdog.onExpiry { task.cancel() }
         do {
-            return try await withTaskCancellationHandler {
-                try await task.futureResult.get()
-            } onCancel: {
-                task.cancel()
-            }
+            return try await task.futureResult.get(cancellingWith: task.cancel)
         } catch {
             if let sinkError = reader.sinkError { throw sinkError }
             throw classify(error, headReceived: reader.headReceived, textBytes: reader.textBytes)

@@ -115,7 +115,7 @@ public final class OllamaProvider: ModelProvider {
     /// ``OllamaBodyCollector`` through AsyncHTTPClient): the caller resumes once, with the body of
     /// a 200, or the ``ModelError`` of any other status.
     func exchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, model: String?, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
-        let reply: OllamaBodyCollector.Reply
+        let reply: WholeReply
         if let plain {
             reply = try await plainExchange(plain, method, path, body: body, watchdog: watchdog)
         } else {
@@ -129,49 +129,36 @@ public final class OllamaProvider: ModelProvider {
 
     private func plainExchange(
         _ plain: PlainHTTPClient, _ method: HTTPMethod, _ path: String, body: [UInt8]?, watchdog: ResponseWatchdog
-    ) async throws -> OllamaBodyCollector.Reply {
+    ) async throws -> WholeReply {
         let exchange = PlainExchange(eventLoop: plain.eventLoop, watchdog: watchdog, maxBytes: configuration.maxBodyBytes)
         plain.execute(method, path: path, body: body, exchange: exchange)
         // Weak: the exchange holds the watchdog, which holds this closure.
         watchdog.onExpiry { [weak exchange] in exchange?.cancel() }
         do {
-            return try await withTaskCancellationHandler {
-                try await exchange.futureResult.get()
-            } onCancel: {
-                exchange.cancel()
-            }
+            return try await exchange.futureResult.get(cancellingWith: exchange.cancel)
         } catch {
             throw classify(error, headReceived: exchange.headReceived, textBytes: 0)
         }
     }
 
-    private func clientExchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, watchdog: ResponseWatchdog) async throws -> OllamaBodyCollector.Reply {
+    private func clientExchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, watchdog: ResponseWatchdog) async throws -> WholeReply {
         let collector = OllamaBodyCollector(watchdog: watchdog, maxBytes: configuration.maxBodyBytes)
-        let task: HTTPClient.Task<OllamaBodyCollector.Reply>
+        let task: HTTPClient.Task<WholeReply>
         do {
-            var headers = HTTPHeaders()
-            headers.add(name: "Accept", value: "application/json, application/x-ndjson")
-            headers.add(name: "User-Agent", value: "vibes-spool")
-            if body != nil { headers.add(name: "Content-Type", value: "application/json") }
             let request = try HTTPClient.Request(
-                url: configuration.baseURL + path, method: method, headers: headers, body: body.map { .bytes($0) })
+                url: configuration.baseURL + path, method: method, headers: OllamaWire.requestHeaders(jsonBody: body != nil),
+                body: body.map { .bytes($0) })
             // No deadline of AHC's own: the watchdog enforces the limits, and cancels the task.
             task = client.execute(request: request, delegate: collector)
         } catch {
             throw classify(error, headReceived: false, textBytes: 0)
         }
         watchdog.onExpiry { task.cancel() }
-        let reply: OllamaBodyCollector.Reply
         do {
-            reply = try await withTaskCancellationHandler {
-                try await task.futureResult.get()
-            } onCancel: {
-                task.cancel()
-            }
+            return try await task.futureResult.get(cancellingWith: task.cancel)
         } catch {
             throw classify(error, headReceived: collector.headReceived, textBytes: 0)
         }
-        return reply
     }
 
     func getJSON<T: Decodable & Sendable>(_ path: String, body: [UInt8]? = nil) async throws -> T {

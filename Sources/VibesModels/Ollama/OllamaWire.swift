@@ -7,9 +7,19 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import NIOHTTP1
 
 /// Ollama's JSON shapes, kept internal: the public API is the provider-neutral chat types.
 enum OllamaWire {
+    /// The headers every request to Ollama carries (`Content-Type` when it has a JSON body).
+    static func requestHeaders(jsonBody: Bool) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: "application/json, application/x-ndjson")
+        headers.add(name: "User-Agent", value: "vibes-spool")
+        if jsonBody { headers.add(name: "Content-Type", value: "application/json") }
+        return headers
+    }
+
     // MARK: Requests
 
     struct ChatBody: Encodable {

@@ -65,14 +65,10 @@ final class PlainHTTPClient: @unchecked Sendable {
                 exchange.fail(ChannelError.ioOnClosedChannel)
                 return
             }
-            var head = HTTPRequestHead(version: .http1_1, method: method, uri: self.target.pathPrefix + path)
+            var head = HTTPRequestHead(
+                version: .http1_1, method: method, uri: self.target.pathPrefix + path, headers: OllamaWire.requestHeaders(jsonBody: body != nil))
             head.headers.add(name: "Host", value: self.target.authority)
-            head.headers.add(name: "Accept", value: "application/json, application/x-ndjson")
-            head.headers.add(name: "User-Agent", value: "vibes-spool")
-            if let body {
-                head.headers.add(name: "Content-Type", value: "application/json")
-                head.headers.add(name: "Content-Length", value: String(body.count))
-            }
+            if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
             if let channel = self.idle.popLast() {
                 self.send(head, body, exchange, on: channel, reused: true)
             } else {

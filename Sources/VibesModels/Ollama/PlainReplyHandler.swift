@@ -5,15 +5,14 @@
 import NIOCore
 import NIOHTTP1
 
-/// One exchange of a ``PlainHTTPClient``: the reply collected whole (up to `maxBytes`; of an
-/// error status only the first 64 KiB, for its message), the time limits told of each piece.
-/// Its state is only touched on the client's event loop; it completes once.
+/// One exchange of a ``PlainHTTPClient``: the reply collected whole (``WholeReply``), the time
+/// limits told of each piece. Its state is only touched on the client's event loop; it
+/// completes once.
 final class PlainExchange: @unchecked Sendable {
-    private let promise: EventLoopPromise<OllamaBodyCollector.Reply>
+    private let promise: EventLoopPromise<WholeReply>
     private let watchdog: ResponseWatchdog
     private let maxBytes: Int
-    private let maxErrorBytes = 64 << 10
-    private var reply = OllamaBodyCollector.Reply(status: .ok, body: ByteBuffer())
+    private var reply = WholeReply()
     private var channel: (any Channel)?
     private var completed = false
     /// Set before the exchange completes (read after it, by its caller).
@@ -25,7 +24,7 @@ final class PlainExchange: @unchecked Sendable {
         self.maxBytes = maxBytes
     }
 
-    var futureResult: EventLoopFuture<OllamaBodyCollector.Reply> { promise.futureResult }
+    var futureResult: EventLoopFuture<WholeReply> { promise.futureResult }
     /// Cancelled (or failed) before it was sent: nothing to send.
     var isCompleted: Bool { completed }
 
@@ -52,18 +51,7 @@ final class PlainExchange: @unchecked Sendable {
     /// Takes a piece of the body; the error that ends the exchange if it is too much.
     func body(_ buffer: ByteBuffer) -> (any Error)? {
         watchdog.received()
-        if reply.status != .ok {
-            guard reply.body.readableBytes < maxErrorBytes else { return nil }
-        } else if reply.body.readableBytes + buffer.readableBytes > maxBytes {
-            return ModelError.invalidResponse("a reply over \(maxBytes) bytes")
-        }
-        if reply.body.readableBytes == 0 {
-            reply.body = buffer
-        } else {
-            var buffer = buffer
-            reply.body.writeBuffer(&buffer)
-        }
-        return nil
+        return reply.append(buffer, maxBytes: maxBytes)
     }
 
     func succeed() {

@@ -19,39 +19,35 @@ enum BatchOutputLine {
     /// One whole line, newline included.
     static func success(customID: String, body: JSONValue) -> [UInt8] {
         var line = Array("{\"id\":\"\(BatchIDs.make("batch_req_"))\",\"custom_id\":".utf8)
-        line += encode(.string(customID))
-        line += Array(",\"response\":{\"status_code\":200,\"request_id\":\"\(BatchIDs.make("req_"))\",\"body\":".utf8)
-        line += encode(body)
-        line += Array("},\"error\":null}\n".utf8)
+        JSONValue.write(string: customID, into: &line)
+        line += ",\"response\":{\"status_code\":200,\"request_id\":\"\(BatchIDs.make("req_"))\",\"body\":".utf8
+        body.write(into: &line)
+        line += "},\"error\":null}\n".utf8
         return line
     }
 
     /// One whole error line, newline included.
     static func failure(customID: String, url: BatchURL, failure: JobFailure) -> [UInt8] {
         var line = Array("{\"id\":\"\(BatchIDs.make("batch_req_"))\",\"custom_id\":".utf8)
-        line += encode(.string(customID))
-        line += Array(",\"response\":".utf8)
+        JSONValue.write(string: customID, into: &line)
+        line += ",\"response\":".utf8
         if let status = failure.httpStatus {
             let text = JSONValue.string(failure.detail ?? failure.message)
             // The error body in the shape the line's API uses: OpenAI's object, Ollama's string.
             let body: JSONValue = url.isOpenAI
                 ? ["error": ["message": text, "type": .string(failure.kind.rawValue), "param": nil, "code": .string(failure.kind.rawValue)]]
                 : ["error": text]
-            line += Array("{\"status_code\":\(status),\"request_id\":\"\(BatchIDs.make("req_"))\",\"body\":".utf8)
-            line += encode(body)
-            line += Array("}".utf8)
+            line += "{\"status_code\":\(status),\"request_id\":\"\(BatchIDs.make("req_"))\",\"body\":".utf8
+            body.write(into: &line)
+            line += "}".utf8
         } else {
-            line += Array("null".utf8)
+            line += "null".utf8
         }
-        line += Array(",\"error\":{\"code\":".utf8)
-        line += encode(.string(failure.kind.rawValue))
-        line += Array(",\"message\":".utf8)
-        line += encode(.string(failure.message))
-        line += Array("}}\n".utf8)
+        line += ",\"error\":{\"code\":".utf8
+        JSONValue.write(string: failure.kind.rawValue, into: &line)
+        line += ",\"message\":".utf8
+        JSONValue.write(string: failure.message, into: &line)
+        line += "}}\n".utf8
         return line
-    }
-
-    private static func encode(_ value: JSONValue) -> [UInt8] {
-        value.jsonBytes
     }
 }
