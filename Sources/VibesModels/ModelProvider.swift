@@ -41,6 +41,11 @@ public protocol ModelProvider: Sendable {
     /// Runs a chat and hands the reply text to `sink` where it arrives; returns the rest of the
     /// reply (see ``ChatTextSink``). A default goes through ``chatStream(_:)``.
     func chat(_ request: ChatRequest, streamingTextInto sink: any ChatTextSink) async throws -> ChatResponse
+
+    /// Where a caller's tasks that talk to this provider run at least cost, if the provider has
+    /// such a place (for Ollama: the event loop that reads its replies); `nil` (the default):
+    /// anywhere. Use it with `withTaskExecutorPreference`.
+    var taskExecutor: (any TaskExecutor)? { get }
 }
 
 /// A model a provider holds in memory.
@@ -59,6 +64,7 @@ extension ModelProvider {
     public func probe() async throws { _ = try await models() }
     public func installedModels() async throws -> [String] { try await models().map(\.name) }
     public func loadedModels() async throws -> [LoadedModel] { [] }
+    public var taskExecutor: (any TaskExecutor)? { nil }
 
     public func embed(_ request: EmbedRequest) async throws -> EmbedResponse {
         throw ModelError.serverError(

@@ -87,6 +87,20 @@ final class WorkerLoop {
         let hosts = configuration.effectiveHosts.map { "\($0.url) (concurrency \($0.concurrency))" }.joined(separator: ", ")
         logger.info("watching \(spool.incoming); Ollama at \(hosts); order \(configuration.order.rawValue); \(queued.count) job(s) queued")
 
+        // The loop and every effect's task run where the first host's replies are read (with
+        // one event loop for all hosts, where all are): a line or job resumes on the thread
+        // that read its reply, not on another woken for it. File I/O goes to the pool.
+        await withTaskExecutorPreference(worker.providers.first?.taskExecutor) {
+            await runEvents(queued: queued, queuedBatches: queuedBatches)
+        }
+        await closeBatches()
+        await watcher?.stop()
+        try? FileSystem.remove(WorkerStateFile.path(in: spool, host: hostName(), pid: getpid()))
+        let summary = worker.summary
+        logger.info("worker stopped: \(summary.done) done, \(summary.failed) failed")
+    }
+
+    private func runEvents(queued: [QueuedRequest], queuedBatches: [String]) async {
         await withDiscardingTaskGroup { group in
             perform(scheduler.start(now: Self.now()), &group)
             perform(scheduler.handle(.queued(queued), now: Self.now()), &group)
@@ -102,11 +116,6 @@ final class WorkerLoop {
             }
             group.cancelAll()
         }
-        await closeBatches()
-        await watcher?.stop()
-        try? FileSystem.remove(WorkerStateFile.path(in: spool, host: hostName(), pid: getpid()))
-        let summary = worker.summary
-        logger.info("worker stopped: \(summary.done) done, \(summary.failed) failed")
     }
 
     func handle(_ event: SpoolWorker.Event, _ group: inout DiscardingTaskGroup) {

@@ -30,8 +30,15 @@ public final class OllamaProvider: ModelProvider {
     let streamEventLoop: any EventLoop
     /// Whole replies from an `http://` host, when this provider made its own HTTP client.
     let plain: PlainHTTPClient?
+    /// `streamEventLoop` as a task executor: a caller's tasks that prefer it resume on the
+    /// thread that reads their replies.
+    public let taskExecutor: (any TaskExecutor)?
 
-    public init(configuration: Configuration = .init(), httpClient: HTTPClient? = nil) {
+    /// `eventLoop`: the loop for this provider's connections, one of the client's group
+    /// (`HTTPClient.defaultEventLoopGroup` when this provider makes its own client); by default
+    /// the group's next. Providers that share one (``sharingOneEventLoop(_:)``) share one
+    /// ``taskExecutor``'s thread.
+    public init(configuration: Configuration = .init(), httpClient: HTTPClient? = nil, eventLoop: (any EventLoop)? = nil) {
         self.configuration = configuration
         self.timeouts = TimeoutMonitor(limits: [configuration.firstByteTimeout, configuration.idleTimeout])
         if let httpClient {
@@ -50,8 +57,9 @@ public final class OllamaProvider: ModelProvider {
             self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
             self.ownsClient = true
         }
-        let eventLoop = client.eventLoopGroup.next()
+        let eventLoop = eventLoop ?? client.eventLoopGroup.next()
         self.streamEventLoop = eventLoop
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop)
         let connectTimeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
         self.plain = ownsClient
             ? PlainHTTPClient.Target(baseURL: configuration.baseURL).map {
@@ -217,6 +225,15 @@ public final class OllamaProvider: ModelProvider {
             provider: self.name, name: name, contextWindow: contextWindow, capabilities: capabilities,
             providerCapabilities: names, pricing: nil, local: true, sizeBytes: tag.size,
             modifiedAt: tag.modifiedAt.flatMap(RFC3339.parse))
+    }
+}
+
+extension OllamaProvider {
+    /// Providers for several hosts whose connections are all on one event loop, so that one
+    /// task executor (each provider's ``taskExecutor``) serves them all.
+    public static func sharingOneEventLoop(_ configurations: [Configuration]) -> [OllamaProvider] {
+        let eventLoop = HTTPClient.defaultEventLoopGroup.next()
+        return configurations.map { OllamaProvider(configuration: $0, eventLoop: eventLoop) }
     }
 }
 
