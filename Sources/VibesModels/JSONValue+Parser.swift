@@ -30,6 +30,9 @@ extension JSONValue {
 private struct JSONParser {
     let bytes: UnsafeRawBufferPointer
     var index = 0
+    /// The members of the objects being read, innermost last: an object's dictionary is built
+    /// once, at its size, from its members here (one hash a key, no growing).
+    var members: [(String, JSONValue)] = []
     static let maxDepth = 512
 
     init(_ bytes: UnsafeRawBufferPointer) {
@@ -66,12 +69,13 @@ private struct JSONParser {
 
     mutating func object(depth: Int) -> JSONValue? {
         index += 1
-        var members: [String: JSONValue] = [:]
         skipSpace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object([:])
         }
+        let first = members.count
+        defer { members.removeSubrange(first...) }
         while true {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
@@ -79,9 +83,10 @@ private struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
             guard let member = value(depth: depth + 1) else { return nil }
-            members[key] = member
+            members.append((key, member))
             guard let more = separator(closing: UInt8(ascii: "}")) else { return nil }
-            if !more { return .object(members) }
+            // A repeated key: the last one counts.
+            if !more { return .object(Dictionary(members[first...], uniquingKeysWith: { _, last in last })) }
         }
     }
 
@@ -114,13 +119,18 @@ private struct JSONParser {
     mutating func string() -> String? {
         index += 1
         let start = index
-        // The common case: no escape, so the bytes are the string (once checked as UTF-8).
+        // The common case: no escape, so the bytes are the string (once checked as UTF-8; ASCII
+        // needs no check).
+        var high: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let text = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                guard high < 0x80 else { return String(validating: text, as: UTF8.self) }
+                return String(unsafeUninitializedCapacity: text.count) { UnsafeMutableRawBufferPointer($0).copyMemory(from: text); return text.count }
             }
+            high |= byte
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { return nil }
             index += 1

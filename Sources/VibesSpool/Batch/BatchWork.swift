@@ -104,11 +104,21 @@ enum BatchIDs {
         let count = counter.wrappingAdd(1, ordering: .relaxed).newValue
         let high = mix(keys.0 &+ count)
         let low = mix(keys.1 ^ count)
-        func padded(_ value: UInt64) -> String {
-            let hex = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
+        // 16 hex digits of `high`, then the first 8 of `low`, written straight into the string.
+        let digits: StaticString = "0123456789abcdef"
+        let prefixBytes = prefix.utf8
+        return String(unsafeUninitializedCapacity: prefixBytes.count + 24) { buffer in
+            var index = buffer.initialize(fromContentsOf: prefixBytes)
+            func hex(_ value: UInt64, digits count: Int) {
+                for shift in stride(from: (count - 1) * 4, through: 0, by: -4) {
+                    buffer[index] = digits.utf8Start[Int((value >> UInt64(shift)) & 0xF)]
+                    index += 1
+                }
+            }
+            hex(high, digits: 16)
+            hex(low >> 32, digits: 8)
+            return index
         }
-        return prefix + (padded(high) + padded(low)).prefix(24)
     }
 
     private static func mix(_ value: UInt64) -> UInt64 {

@@ -12,8 +12,12 @@ enum ModelKey {
 
     /// `name:latest` for a name without a tag (a tag follows the last `:` after the last `/`).
     static func normalized(_ name: String) -> String {
-        let tail = name.lastIndex(of: "/").map { name[name.index(after: $0)...] } ?? name[...]
-        return tail.contains(":") ? name : name + ":latest"
+        // On the UTF-8 bytes: `/` and `:` are ASCII, and a name is compared once per job.
+        var tagged = false
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: "/") { tagged = false } else if byte == UInt8(ascii: ":") { tagged = true }
+        }
+        return tagged ? name : name + ":latest"
     }
 
     /// The model and its reload options, e.g. `qwen2.5:7b|num_ctx=8192`; just the model when
@@ -28,6 +32,8 @@ enum ModelKey {
 
     /// The model part of a load key.
     static func model(ofLoad key: String) -> String {
-        key.split(separator: "|", maxSplits: 1).first.map(String.init) ?? key
+        // Asked per queued model on every scheduling round: no split, no array.
+        guard let bar = key.utf8.firstIndex(of: UInt8(ascii: "|")) else { return key }
+        return String(key[..<bar])
     }
 }
