@@ -17,6 +17,8 @@ extension Scheduler {
             }
         }
         // One trial per model at a time, whichever host it is on: one user-visible failure.
+        // (Nothing to build while every host is up: the common case, asked on every event.)
+        guard hosts.contains(where: { $0.state == .down }) else { return }
         var tried = Set(hosts.compactMap { $0.trial.flatMap { jobs[$0]?.model } })
         for host in hosts.indices where hosts[host].state == .down && hosts[host].generating.isEmpty && !hosts[host].reported {
             if let token = hosts[host].trial {
