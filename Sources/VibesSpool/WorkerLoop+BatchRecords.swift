@@ -70,15 +70,16 @@ extension WorkerLoop {
         }
     }
 
-    /// A group is written: each line ends (or waits for room), and the next group goes.
+    /// A group is written: each line ends (or waits for room), the batch's next lines go to the
+    /// scheduler together, and the next group is written.
     func linesRecorded(_ id: String, _ recorded: [RecordedLine], _ group: inout DiscardingTaskGroup) {
         batches[id]?.writing = false
         for line in recorded {
             switch line.recorded {
             case .ended(let outcome):
-                lineEnded(line.token, outcome, &group)
+                lineEnded(line.token, outcome, &group, settling: false)
             case .notWritten:
-                lineEnded(line.token, .putBack, &group)
+                lineEnded(line.token, .putBack, &group, settling: false)
             case .diskFull:
                 guard let state = lines[line.token] else { continue }
                 lines[line.token]!.settled = false
@@ -87,6 +88,7 @@ extension WorkerLoop {
             }
         }
         flushRecords(id, &group)
+        if batches[id] != nil { settle(id, &group) }
     }
 
     /// At the end: what waits to be written, written (the lines need not run again).

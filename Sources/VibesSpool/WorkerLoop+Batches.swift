@@ -179,12 +179,13 @@ extension WorkerLoop {
     }
 
     /// A line ended (recorded, or dropped at shutdown): read more, or commit when all are in.
-    func lineEnded(_ token: Int, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup) {
+    /// `settling` false: the caller settles the batch once, after a group of lines.
+    func lineEnded(_ token: Int, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup, settling: Bool = true) {
         perform(scheduler.handle(.jobEnded(token: token, outcome: outcome), now: Self.now()), &group)
         guard let state = lines.removeValue(forKey: token), batches[state.batch] != nil else { return }
         batches[state.batch]!.inFlight -= 1
         if state.settled { batches[state.batch]!.awaitingWrite -= 1 }
-        settle(state.batch, &group)
+        if settling { settle(state.batch, &group) }
     }
 
     func settle(_ id: String, _ group: inout DiscardingTaskGroup) {
