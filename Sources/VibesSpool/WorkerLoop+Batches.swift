@@ -126,26 +126,31 @@ extension WorkerLoop {
     private static func read(_ id: String, run: BatchRun, wanted: Int, io: SpoolIO, worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
         group.addTask {
             do {
-                let lines = try await io.run { try run.nextLines(max: wanted) }
-                let now = Self.now()
-                let read = lines.map { line -> ReadLine in
-                    let name = "\(id)#\(line.number)"
-                    let work = line.work
-                    switch work {
-                    case .chat(let chat):
-                        let loadKey = ModelKey.load(model: chat.model, options: chat.ollama.options)
-                        return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: chat.model, loadKey: loadKey, queuedAt: now))
-                    case .embed(let embed):
-                        let loadKey = ModelKey.load(model: embed.model, options: embed.options)
-                        return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: embed.model, loadKey: loadKey, queuedAt: now))
-                    case .invalid:
-                        return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: nil, queuedAt: now))
-                    }
-                }
-                worker.send(.batchLines(id: id, read, exhausted: lines.isEmpty))
+                // Read and translated on the blocking pool: the event loop only queues them.
+                let read = try await io.run { try Self.translated(run.nextLines(max: wanted), batch: id) }
+                worker.send(.batchLines(id: id, read, exhausted: read.isEmpty))
             } catch {
                 worker.logger.error("cannot read the batch's input (\(error)); it stays in active/ and resumes at the next start", metadata: ["batch": "\(id)"])
                 worker.send(.batchLines(id: id, [], exhausted: true))
+            }
+        }
+    }
+
+    /// Lines as the scheduler takes them: each body translated once, with its model's load key.
+    private static func translated(_ lines: [BatchLine], batch id: String) -> [ReadLine] {
+        let now = Self.now()
+        return lines.map { line -> ReadLine in
+            let name = "\(id)#\(line.number)"
+            let work = line.work
+            switch work {
+            case .chat(let chat):
+                let loadKey = ModelKey.load(model: chat.model, options: chat.ollama.options)
+                return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: chat.model, loadKey: loadKey, queuedAt: now))
+            case .embed(let embed):
+                let loadKey = ModelKey.load(model: embed.model, options: embed.options)
+                return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: embed.model, loadKey: loadKey, queuedAt: now))
+            case .invalid:
+                return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: nil, queuedAt: now))
             }
         }
     }

@@ -103,7 +103,7 @@ extension WorkerLoop {
                 } catch {
                     result = .failure(error)
                 }
-                // Encoded here, not on the loop: the loop only gathers lines for their write.
+                // Encoded where it is written (see BatchRecord): the loop only gathers lines.
                 let record = BatchRecord(state.line, result, host: host == nil ? nil : runner.hostURL)
                 worker.send(.lineSettled(token: token, record, generated: true))
             }

@@ -5,28 +5,36 @@
 import Glibc
 import VibesModels
 
-/// A settled line as it is appended: its whole output or errors line, encoded where it was run
-/// (not under the batch's lock), and what it counts for.
+/// A settled line as it is appended: its result, and what it counts for. Its output or errors
+/// line (``bytes``) is encoded where the group is written, on the file-system threads, not on
+/// the event loop where the line ran (and only for lines not settled before).
 public struct BatchRecord: Sendable {
     public let number: Int
     public let customID: String
-    public let bytes: [UInt8]
-    /// `nil`: a failure, for the errors file.
-    public let usage: Usage?
+    let url: BatchURL
+    let result: BatchLineResult
     /// The base URL of the Ollama that ran the last attempt, if any.
     public let host: String?
 
     public init(_ line: BatchLine, _ result: BatchLineResult, host: String?) {
         number = line.number
         customID = line.customID
+        url = line.url
+        self.result = result
         self.host = host
+    }
+
+    /// `nil`: a failure, for the errors file.
+    public var usage: Usage? {
+        if case .succeeded(_, let usage) = result { return usage }
+        return nil
+    }
+
+    /// The whole line for the output file (a success) or the errors file, with its newline.
+    public var bytes: [UInt8] {
         switch result {
-        case .succeeded(let body, let usage):
-            bytes = BatchOutputLine.success(customID: line.customID, body: body)
-            self.usage = usage
-        case .failed(let failure):
-            bytes = BatchOutputLine.failure(customID: line.customID, url: line.url, failure: failure)
-            usage = nil
+        case .succeeded(let body, _): return BatchOutputLine.success(customID: customID, body: body)
+        case .failed(let failure): return BatchOutputLine.failure(customID: customID, url: url, failure: failure)
         }
     }
 }
