@@ -10,7 +10,9 @@ import NIOCore
 ///
 /// A task waiting for a reply read on that loop then resumes on the same thread: no wake-up of
 /// another thread, no switch, per request. What such a task does must not block (file I/O goes
-/// to a thread pool), or the loop's connections wait with it.
+/// to a thread pool), or the loop's connections wait with it; and the loop must outlive the
+/// tasks (a loop shut down drops what is enqueued on it: a `HTTPClient.defaultEventLoopGroup`'s
+/// loop never is).
 public final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     public let eventLoop: any EventLoop
 

@@ -128,7 +128,10 @@ private struct JSONParser {
                 defer { index += 1 }
                 let text = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 guard high < 0x80 else { return String(validating: text, as: UTF8.self) }
-                return String(unsafeUninitializedCapacity: text.count) { UnsafeMutableRawBufferPointer($0).copyMemory(from: text); return text.count }
+                return String(unsafeUninitializedCapacity: text.count) { buffer in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: text)
+                    return text.count
+                }
             }
             high |= byte
             if byte == UInt8(ascii: "\\") { break }

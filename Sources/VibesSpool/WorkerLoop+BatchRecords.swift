@@ -6,10 +6,10 @@ import VibesModels
 
 /// Settled batch lines, appended in groups: a line's result waits here while the batch's
 /// previous group is being written, and goes with the next one (one trip to the blocking pool,
-/// where the lines are encoded, and one `write(2)` per file for the group). A settled line frees its
-/// slot at once (the batch's next line runs while it is written), but counts among the batch's
-/// unwritten lines until it is written: at most twice the window, so a crash still runs again
-/// only lines that were running or waiting to be written.
+/// where the lines are encoded, and one `write(2)` per file for the group). A settled line
+/// frees its slot at once (the batch's next line runs while it is written), but counts among
+/// the batch's unwritten lines until it is written: at most twice the window, so a crash still
+/// runs again only lines that were running or waiting to be written.
 extension WorkerLoop {
     /// How appending a line ended.
     enum Recorded: Sendable {
