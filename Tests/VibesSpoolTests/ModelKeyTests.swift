@@ -6,8 +6,8 @@ import Testing
 import VibesModels
 @testable import VibesSpool
 
-/// The scheduler's names for models and loads, and the batch's ids: small values asked on every
-/// line, written on the bytes (no split, no formatting).
+/// The scheduler's names for models and loads: asked on every event, read on the bytes (no
+/// split, no array).
 @Suite struct ModelKeyTests {
     @Test func aNameWithoutATagAfterItsLastSlashGetsLatest() {
         #expect(ModelKey.normalized("llama3.2") == "llama3.2:latest")
@@ -28,23 +28,5 @@ import VibesModels
         #expect(ModelKey.model(ofLoad: "m:latest") == "m:latest")
         #expect(ModelKey.model(ofLoad: "é:1|num_gpu=1|num_ctx=2") == "é:1")
         #expect(ModelKey.model(ofLoad: "|x") == "")
-    }
-
-    @Test func batchIDsAreThePrefixAnd24LowercaseHexDigitsAndDistinct() {
-        var seen = Set<String>()
-        for prefix in ["batch_req_", "req_", "chatcmpl-"] {
-            for _ in 0..<1000 {
-                let id = BatchIDs.make(prefix)
-                #expect(id.hasPrefix(prefix))
-                let digits = id.dropFirst(prefix.count)
-                #expect(digits.count == 24)
-                #expect(digits.allSatisfy { "0123456789abcdef".contains($0) })
-                seen.insert(String(digits))
-            }
-        }
-        #expect(seen.count == 3000)
-        // Not all the same digit in a place: the digits vary (a constant would pass the rest).
-        let firsts = Set((0..<64).map { _ in BatchIDs.make("").first! })
-        #expect(firsts.count > 4)
     }
 }

@@ -6,8 +6,8 @@ import Glibc
 import VibesModels
 
 /// A settled line as it is appended: its result, and what it counts for. Its output or errors
-/// line (``bytes``) is encoded where the group is written, on the file-system threads, not on
-/// the event loop where the line ran (and only for lines not settled before).
+/// line (``encoded()``) is encoded where the group is written, on the file-system threads, not
+/// on the event loop where the line ran (and only for lines not settled before).
 public struct BatchRecord: Sendable {
     public let number: Int
     public let customID: String
@@ -30,8 +30,9 @@ public struct BatchRecord: Sendable {
         return nil
     }
 
-    /// The whole line for the output file (a success) or the errors file, with its newline.
-    public var bytes: [UInt8] {
+    /// The whole line for the output file (a success) or the errors file, with its newline:
+    /// encoded anew at each call.
+    public func encoded() -> [UInt8] {
         switch result {
         case .succeeded(let body, _): return BatchOutputLine.success(customID: customID, body: body)
         case .failed(let failure): return BatchOutputLine.failure(customID: customID, url: url, failure: failure)
@@ -63,7 +64,7 @@ extension BatchRun {
                 guard state.recorded[word] & bit == 0, !state.settled.contains(record.customID), seen.insert(record.number).inserted
                 else { continue }
                 written[index] = true
-                if record.usage != nil { output += record.bytes } else { errors += record.bytes }
+                if record.usage != nil { output += record.encoded() } else { errors += record.encoded() }
             }
             try append([(output, outputFD, files.output), (errors, errorsFD, files.errors)])
             for (index, record) in records.enumerated() where written[index] {

@@ -12,7 +12,7 @@ enum ModelKey {
 
     /// `name:latest` for a name without a tag (a tag follows the last `:` after the last `/`).
     static func normalized(_ name: String) -> String {
-        // On the UTF-8 bytes: `/` and `:` are ASCII, and a name is compared once per job.
+        // On the UTF-8 bytes (`/` and `:` are ASCII): asked for every job and every listed model.
         var tagged = false
         for byte in name.utf8 {
             if byte == UInt8(ascii: "/") { tagged = false } else if byte == UInt8(ascii: ":") { tagged = true }
