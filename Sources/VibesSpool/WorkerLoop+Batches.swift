@@ -140,18 +140,15 @@ extension WorkerLoop {
     private static func translated(_ lines: [BatchLine], batch id: String) -> [ReadLine] {
         let now = Self.now()
         return lines.map { line -> ReadLine in
-            let name = "\(id)#\(line.number)"
             let work = line.work
+            let model: (name: String, loadKey: String)?
             switch work {
-            case .chat(let chat):
-                let loadKey = ModelKey.load(model: chat.model, options: chat.ollama.options)
-                return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: chat.model, loadKey: loadKey, queuedAt: now))
-            case .embed(let embed):
-                let loadKey = ModelKey.load(model: embed.model, options: embed.options)
-                return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: embed.model, loadKey: loadKey, queuedAt: now))
-            case .invalid:
-                return ReadLine(line: line, work: work, request: QueuedRequest(name: name, model: nil, queuedAt: now))
+            case .chat(let chat): model = (chat.model, ModelKey.load(model: chat.model, options: chat.ollama.options))
+            case .embed(let embed): model = (embed.model, ModelKey.load(model: embed.model, options: embed.options))
+            case .invalid: model = nil
             }
+            let request = QueuedRequest(name: "\(id)#\(line.number)", model: model?.name, loadKey: model?.loadKey, queuedAt: now)
+            return ReadLine(line: line, work: work, request: request)
         }
     }
 

@@ -8,8 +8,8 @@
 ///
 /// in any key order, with any whitespace. Anything else — the final `done: true` line, an error
 /// line, tool calls, images, unknown or repeated keys, escapes in keys or in `model` and
-/// `created_at`, invalid UTF-8, trailing bytes — is left to the full reader (`decodeChatReply`; `scan` returns `nil`),
-/// which then decides as it always did. So this scanner only has to be right about what it
+/// `created_at`, invalid UTF-8, trailing bytes — is left to the full reader (`decodeChatReply`;
+/// `scan` returns `nil`), which then decides as it always did. So this scanner only has to be right about what it
 /// accepts, not complete.
 enum OllamaLineScanner {
     /// What a usual line holds besides its text: where `model` and `created_at` are in the line.

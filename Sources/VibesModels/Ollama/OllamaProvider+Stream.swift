@@ -14,7 +14,7 @@ import NIOHTTP1
 extension OllamaProvider {
     public func chatStream(_ request: ChatRequest) -> ChatStream {
         ChatStream { queue in
-            let body = Data(OllamaWire.ChatBody(request, stream: true).jsonBytes)
+            let body = OllamaWire.ChatBody(request, stream: true).jsonBytes
             _ = try await self.limited { watchdog in
                 try await self.streamChat(body: body, model: request.model, watchdog: watchdog, output: .queue(queue))
             }
@@ -24,7 +24,7 @@ extension OllamaProvider {
     /// Reads the reply on the HTTP client's event loop and writes its text into `sink` there:
     /// no task switch per chunk (see ``OllamaStreamReader``).
     public func chat(_ request: ChatRequest, streamingTextInto sink: any ChatTextSink) async throws -> ChatResponse {
-        let body = Data(OllamaWire.ChatBody(request, stream: true).jsonBytes)
+        let body = OllamaWire.ChatBody(request, stream: true).jsonBytes
         return try await limited { watchdog in
             try await self.streamChat(body: body, model: request.model, watchdog: watchdog, output: .sink(sink))
         }
@@ -34,7 +34,7 @@ extension OllamaProvider {
     /// its connection (`.delegateAndChannel`: the reader asks for more bytes in the same call that
     /// handed them over, so AsyncHTTPClient never holds any back).
     private func streamChat(
-        body: Data, model: String, watchdog: ResponseWatchdog, output: OllamaStreamReader.Output
+        body: [UInt8], model: String, watchdog: ResponseWatchdog, output: OllamaStreamReader.Output
     ) async throws -> ChatResponse {
         let baseURL = configuration.baseURL
         let reader = OllamaStreamReader(model: model, output: output, watchdog: watchdog) { status, body in

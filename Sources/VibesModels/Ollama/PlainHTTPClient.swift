@@ -59,21 +59,24 @@ final class PlainHTTPClient: @unchecked Sendable {
 
     /// Sends one request (`path` after the base URL's own path) on an idle connection, or a new
     /// one; `exchange` collects the reply and completes.
+    /// At once when called on the event loop (a worker's task runs there), else queued to it.
     func execute(_ method: HTTPMethod, path: String, body: [UInt8]?, exchange: PlainExchange) {
-        eventLoop.execute {
-            guard !self.isShutDown else {
-                exchange.fail(ChannelError.ioOnClosedChannel)
-                return
-            }
-            var head = HTTPRequestHead(
-                version: .http1_1, method: method, uri: self.target.pathPrefix + path, headers: OllamaWire.requestHeaders(jsonBody: body != nil))
-            head.headers.add(name: "Host", value: self.target.authority)
-            if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
-            if let channel = self.idle.popLast() {
-                self.send(head, body, exchange, on: channel, reused: true)
-            } else {
-                self.connectAndSend(head, body, exchange)
-            }
+        guard eventLoop.inEventLoop else {
+            eventLoop.execute { self.execute(method, path: path, body: body, exchange: exchange) }
+            return
+        }
+        guard !isShutDown else {
+            exchange.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        var head = HTTPRequestHead(
+            version: .http1_1, method: method, uri: target.pathPrefix + path, headers: OllamaWire.requestHeaders(jsonBody: body != nil))
+        head.headers.add(name: "Host", value: target.authority)
+        if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
+        if let channel = idle.popLast() {
+            send(head, body, exchange, on: channel, reused: true)
+        } else {
+            connectAndSend(head, body, exchange)
         }
     }
 
