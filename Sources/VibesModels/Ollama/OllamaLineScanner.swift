@@ -32,7 +32,7 @@ enum OllamaLineScanner {
         return nil
     }
 
-    private struct Reader {
+    struct Reader {
         let bytes: UnsafeRawBufferPointer
         var index = 0
 

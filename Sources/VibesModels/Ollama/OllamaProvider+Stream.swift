@@ -65,6 +65,8 @@ extension OllamaProvider {
     }
 
     static func decodeChatReply(_ line: UnsafeRawBufferPointer) throws -> OllamaWire.ChatReply {
+        // The usual reply, read without JSON values; anything else as follows.
+        if let reply = OllamaLineScanner.reply(line) { return reply }
         let json = JSONValue.parse(utf8: line)
         guard let json, let reply = OllamaWire.ChatReply(json: json) else {
             // An error object whose other fields are not a chat reply's is still an error.
