@@ -46,6 +46,15 @@ public protocol ModelProvider: Sendable {
     /// such a place (for Ollama: the event loop that reads its replies); `nil` (the default):
     /// anywhere. Use it with `withTaskExecutorPreference`.
     var taskExecutor: (any TaskExecutor)? { get }
+
+    /// Starts a chat whose whole reply goes to `completion`, called once: with the response or
+    /// the error ``chat(_:)`` would throw (a `CancellationError` when the call was cancelled).
+    /// For many small requests at once (a batch's lines): no task each where the provider can
+    /// help it. The default runs ``chat(_:)`` in a task (see `ModelCall.swift`).
+    func startChat(_ request: ChatRequest, completion: @escaping @Sendable (Result<ChatResponse, any Error>) -> Void) -> ModelCall
+
+    /// As ``startChat(_:completion:)``, for ``embed(_:)``.
+    func startEmbed(_ request: EmbedRequest, completion: @escaping @Sendable (Result<EmbedResponse, any Error>) -> Void) -> ModelCall
 }
 
 /// A model a provider holds in memory.

@@ -17,7 +17,7 @@ extension WorkerLoop {
             switch action {
             case .start(let token, _, let host) where token < 0:
                 guard let state = lines[token] else { continue }
-                Self.spawn(.line(token: token, state: state, host: host), runners, io, worker, &group)
+                startAttempt(token, state, host: host)
             case .fail(let token, _, let reason) where token < 0:
                 guard let state = lines[token] else { continue }
                 let failure = Self.failure(reason, model: state.model ?? "", lastError: state.lastError)
@@ -58,7 +58,6 @@ extension WorkerLoop {
         case probe(host: Int, after: Double)
         case probeDisk(after: Double)
         case wake(after: Double)
-        case line(token: Int, state: LineState, host: Int?)
     }
 
     private static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
@@ -89,25 +88,30 @@ extension WorkerLoop {
             case .wake(let delay):
                 guard await sleep(delay) else { return }
                 worker.send(.scheduler(.tick))
-            case .line(let token, let state, let host):
-                let runner = runners[host ?? 0]
-                let result: BatchLineResult
-                do {
-                    result = try await runLine(state.line, work: state.work, provider: runner.provider)
-                } catch is CancellationError {
-                    worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
-                    return
-                } catch let error as ModelError {
-                    worker.send(.lineFailed(token: token, error))
-                    return
-                } catch {
-                    result = .failure(error)
-                }
-                // Encoded where it is written (see BatchRecord): the loop only gathers lines.
-                let record = BatchRecord(state.line, result, host: host == nil ? nil : runner.hostURL)
-                worker.send(.lineSettled(token: token, record, generated: true))
             }
         }
+    }
+
+    /// A line's attempt: its request sent without a task of its own (``startLine``), its end
+    /// sent back as an event from where the reply was read. Cancelled at the grace's end.
+    private func startAttempt(_ token: Int, _ state: LineState, host: Int?) {
+        let runner = runners[host ?? 0]
+        let (worker, line, hostURL) = (self.worker, state.line, host == nil ? nil : runner.hostURL)
+        let call = startLine(line, work: state.work, provider: runner.provider) { result in
+            switch result {
+            case .success(let reply):
+                // Built and encoded where it is written (see BatchRecord): the loop only gathers lines.
+                worker.send(.lineSettled(token: token, BatchRecord(line, reply: reply, host: hostURL), generated: true))
+            case .failure(is CancellationError):
+                worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
+            case .failure(let error as ModelError):
+                worker.send(.lineFailed(token: token, error))
+            case .failure(let error):
+                worker.send(.lineSettled(token: token, BatchRecord(line, .failure(error), host: hostURL), generated: true))
+            }
+        }
+        // Its end is an event, handled after this: the call is forgotten there.
+        if let call { calls[token] = call }
     }
 
     /// Sleeps `seconds`; false when cancelled.

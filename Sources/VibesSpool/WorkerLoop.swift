@@ -31,6 +31,8 @@ final class WorkerLoop {
     /// Batch lines the scheduler holds, by their (negative) tokens.
     var lines: [Int: LineState] = [:]
     var nextLineToken = 0
+    /// Batch lines whose request is out (see `startAttempt`), to cancel at the grace's end.
+    var calls: [Int: ModelCall] = [:]
     /// Batches a crashed worker left in `active/`, opened at start.
     let resumedBatches: [BatchClaim]
     var stateChanged = true
@@ -115,7 +117,13 @@ final class WorkerLoop {
                 }
             }
             group.cancelAll()
+            cancelCalls()
         }
+    }
+
+    /// Ends the batch lines' requests still out: each line goes back (its `putBack` event).
+    private func cancelCalls() {
+        for call in calls.values { call.cancel() }
     }
 
     func handle(_ event: SpoolWorker.Event, _ group: inout DiscardingTaskGroup) {
@@ -124,6 +132,7 @@ final class WorkerLoop {
             switch event {
             case .jobEnded(let token, let outcome) where token < 0:
                 // A batch line: the batch counts, when it is done.
+                calls[token] = nil
                 lineEnded(token, outcome, &group)
                 return
             case .jobEnded(let token, let outcome):
@@ -169,10 +178,12 @@ final class WorkerLoop {
         case .batchClosed(let key, let id):
             batchClosed(key: key, id: id, &group)
         case .lineSettled(let token, let record, let generated):
+            calls[token] = nil
             lineSettled(token, record, generated: generated, &group)
         case .linesRecorded(let id, let recorded):
             linesRecorded(id, recorded, &group)
         case .lineFailed(let token, let error):
+            calls[token] = nil
             guard var state = lines[token] else { return }
             state.attempts += 1
             state.lastError = error
@@ -198,6 +209,7 @@ final class WorkerLoop {
         case .graceExpired:
             logger.notice("grace period over: cancelling \(running.count) job(s); they go back to incoming/")
             group.cancelAll()
+            cancelCalls()
         }
     }
 

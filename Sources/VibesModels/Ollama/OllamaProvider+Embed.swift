@@ -19,6 +19,11 @@ extension OllamaProvider {
         let reply = try await limited { watchdog in
             try Self.decodeEmbedReply(try await self.exchange(.POST, "/api/embed", body: body, model: request.model, watchdog: watchdog))
         }
+        return try Self.embedResponse(reply, request)
+    }
+
+    /// A decoded `/api/embed` reply as the neutral response: one vector per input, or an error.
+    static func embedResponse(_ reply: OllamaWire.EmbedReply, _ request: EmbedRequest) throws -> EmbedResponse {
         guard reply.embeddings.count == request.input.count else {
             throw ModelError.invalidResponse(
                 "/api/embed answered \(reply.embeddings.count) vectors for \(request.input.count) inputs")

@@ -100,7 +100,12 @@ public final class OllamaProvider: ModelProvider {
             let data = try await self.exchange(.POST, "/api/chat", body: body, model: request.model, watchdog: watchdog)
             return try Self.decodeChatReply(data)
         }
-        return ChatResponse(
+        return Self.chatResponse(reply, request)
+    }
+
+    /// A whole `/api/chat` reply as the neutral response.
+    static func chatResponse(_ reply: OllamaWire.ChatReply, _ request: ChatRequest) -> ChatResponse {
+        ChatResponse(
             model: reply.model ?? request.model,
             createdAt: reply.createdAt.flatMap(RFC3339.parse),
             message: reply.message?.neutral ?? ChatMessage(role: .assistant, content: ""),

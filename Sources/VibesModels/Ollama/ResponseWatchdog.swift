@@ -93,11 +93,13 @@ final class ResponseWatchdog: Sendable {
         do {
             return try await operation()
         } catch {
-            if let limit = state.withLock({ $0.expired }) {
-                throw ModelError.timeout(limit, seconds: (limit == .idle ? idle : firstByte).seconds)
-            }
-            throw error
+            throw expiry ?? error
         }
+    }
+
+    /// The error of the limit that ran out, if one did.
+    var expiry: ModelError? {
+        state.withLock { $0.expired }.map { limit in ModelError.timeout(limit, seconds: (limit == .idle ? idle : firstByte).seconds) }
     }
 }
 

@@ -12,28 +12,29 @@ public struct BatchRecord: Sendable {
     public let number: Int
     public let customID: String
     let url: BatchURL
-    let result: BatchLineResult
+    let reply: LineReply
     /// The base URL of the Ollama that ran the last attempt, if any.
     public let host: String?
 
     public init(_ line: BatchLine, _ result: BatchLineResult, host: String?) {
+        self.init(line, reply: .result(result), host: host)
+    }
+
+    public init(_ line: BatchLine, reply: LineReply, host: String?) {
         number = line.number
         customID = line.customID
         url = line.url
-        self.result = result
+        self.reply = reply
         self.host = host
     }
 
     /// `nil`: a failure, for the errors file.
-    public var usage: Usage? {
-        if case .succeeded(_, let usage) = result { return usage }
-        return nil
-    }
+    public var usage: Usage? { reply.usage }
 
     /// The whole line for the output file (a success) or the errors file, with its newline:
-    /// encoded anew at each call.
+    /// built and encoded anew at each call.
     public func encoded() -> [UInt8] {
-        switch result {
+        switch reply.result {
         case .succeeded(let body, _): return BatchOutputLine.success(customID: customID, body: body)
         case .failed(let failure): return BatchOutputLine.failure(customID: customID, url: url, failure: failure)
         }

@@ -70,21 +70,78 @@ public enum BatchLineResult: Sendable {
 /// `invalid_request` at once, without a request to the provider.
 /// `work`: the line's ``BatchLine/work`` when the caller has it already (it is read once).
 public func runLine(
-    _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, now: @Sendable () -> Date = { Date() }
+    _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, now: @escaping @Sendable () -> Date = { Date() }
 ) async throws -> BatchLineResult {
+    let call = Mutex<(call: ModelCall?, cancelled: Bool)>((nil, false))
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            let started = startLine(line, work: work, provider: provider, now: now) { continuation.resume(with: $0.map(\.result)) }
+            let cancelled = call.withLock { state in
+                state.call = started
+                return state.cancelled
+            }
+            if cancelled { started?.cancel() }
+        }
+    } onCancel: {
+        call.withLock { state in
+            state.cancelled = true
+            return state.call
+        }?.cancel()
+    }
+}
+
+/// ``runLine(_:work:provider:now:)`` without a task: `completion` runs once, with the line's
+/// reply or what `runLine` would throw (for Ollama over `http://`, on the event loop that read
+/// the reply; for an invalid body, before this returns). The call cancels the line's request
+/// (`nil`: none was made).
+public func startLine(
+    _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, now: @escaping @Sendable () -> Date = { Date() },
+    completion: @escaping @Sendable (Result<LineReply, any Error>) -> Void
+) -> ModelCall? {
+    let openAI = line.url.isOpenAI
     switch work ?? line.work {
     case .invalid(let invalid):
-        return .failed(JobFailure(invalid))
+        completion(.success(.result(.failed(JobFailure(invalid)))))
+        return nil
     case .chat(let request):
-        let response = try await provider.chat(request)
-        let body = line.url.isOpenAI
-            ? OpenAIChat.completion(response, id: BatchIDs.make("chatcmpl-"), now: now())
-            : response.ollamaJSON(now: now())
-        return .succeeded(body: body, usage: response.usage)
+        return provider.startChat(request) { result in
+            completion(result.map { .chat($0, openAI: openAI, created: now()) })
+        }
     case .embed(let request):
-        let response = try await provider.embed(request)
-        let body = line.url.isOpenAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
-        return .succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil))
+        return provider.startEmbed(request) { result in
+            completion(result.map { response in
+                let body = openAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
+                return .result(.succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil)))
+            })
+        }
+    }
+}
+
+/// A line's reply as ``startLine(_:work:provider:now:completion:)`` gives it: a chat's output
+/// body is built from its response only when asked (``result``), where the line is encoded (for
+/// the worker: on the file-system threads, not on the event loop that reads the replies).
+public enum LineReply: Sendable {
+    case result(BatchLineResult)
+    /// `openAI`: OpenAI's `chat.completion` (a `/v1/…` line), else Ollama's own reply.
+    case chat(ChatResponse, openAI: Bool, created: Date)
+
+    public var result: BatchLineResult {
+        switch self {
+        case .result(let result):
+            return result
+        case .chat(let response, let openAI, let created):
+            let body = openAI ? OpenAIChat.completion(response, id: BatchIDs.make("chatcmpl-"), now: created) : response.ollamaJSON(now: created)
+            return .succeeded(body: body, usage: response.usage)
+        }
+    }
+
+    /// A success's usage; `nil` for a failure.
+    public var usage: Usage? {
+        switch self {
+        case .result(.succeeded(_, let usage)): return usage
+        case .result(.failed): return nil
+        case .chat(let response, _, _): return response.usage
+        }
     }
 }
 
