@@ -199,7 +199,7 @@ final class WorkerLoop {
         case .shutdown:
             guard !scheduler.stopping else { return }
             worker.notifier.send("STOPPING=1")
-            logger.notice("stopping: no new claims; \(running.count) running job(s) get \(configuration.grace) to finish")
+            logger.notice("stopping: no new claims; \(running.count) running job(s) and \(calls.count) batch line(s) get \(configuration.grace) to finish")
             let (grace, worker) = (configuration.grace, self.worker)
             group.addTask {
                 try? await Task.sleep(for: grace)
@@ -207,7 +207,7 @@ final class WorkerLoop {
             }
             perform(scheduler.handle(.shutdown, now: Self.now()), &group)
         case .graceExpired:
-            logger.notice("grace period over: cancelling \(running.count) job(s); they go back to incoming/")
+            logger.notice("grace period over: cancelling \(running.count) job(s) and \(calls.count) batch line(s); they go back to incoming/ (the lines run when the batch resumes)")
             group.cancelAll()
             cancelCalls()
         }

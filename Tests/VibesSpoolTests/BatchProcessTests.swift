@@ -62,6 +62,34 @@ extension ProcessTests {
         }
     }
 
+    @Test func linesStillOutAtTheGracesEndGoBackAndRunLater() async throws {
+        let t = try TestSpool()
+        defer { t.cleanUp() }
+        let held = FakeHost(name: "held", models: ["m"], holdChats: true)
+        try await FakeOllama.with(held.handler) { fake in
+            try t.drop("big.jsonl", batchLines(10))
+            let first = try run(t, fake, ["--concurrency", "2", "--grace", "0.3"], log: "first")
+            await eventually("two lines are out") { held.chats.count == 2 }
+            first.signal(SIGTERM)
+            let start = ContinuousClock.now
+            #expect(await first.exitStatus() == 0, "\(first.log)")
+            #expect(ContinuousClock.now - start < .seconds(10))
+            #expect(first.log.contains("grace period over: cancelling 0 job(s) and 2 batch line(s)"), "\(first.log)")
+            await eventually("their connections closed") { fake.closedConnections >= 2 }
+            #expect(t.names(t.spool.active).contains("big.jsonl"), "the batch stays in active/ for the next start")
+            #expect(customIDs("\(t.spool.active)/big.output.jsonl", t).isEmpty, "no line recorded")
+            held.gate?.open()
+        }
+        let host = FakeHost(name: "a", models: ["m"])
+        try await FakeOllama.with(host.handler) { fake in
+            let second = try run(t, fake, ["--once"], log: "second")
+            #expect(await second.exitStatus() == 0, "\(second.log)")
+            let ids = customIDs("\(t.spool.done)/big.output.jsonl", t)
+            #expect(ids.count == 10 && Set(ids).count == 10, "every line once")
+            #expect(host.chats.count == 10)
+        }
+    }
+
     @Test func submitABatchAndWait() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }
