@@ -47,14 +47,27 @@ final class PlainHTTPClient: @unchecked Sendable {
     let target: Target
     let eventLoop: any EventLoop
     private let connectTimeout: TimeAmount
+    /// A connection and the two handlers of ours it has.
+    struct Connection {
+        let channel: any Channel
+        let encoder: PlainRequestEncoder
+        let reply: PlainReplyHandler
+    }
+
     /// Connections waiting for their next request (only touched on `eventLoop`).
-    private var idle: [any Channel] = []
+    private var idle: [Connection] = []
     private var isShutDown = false
+    /// A request's headers but its length, with a JSON body and without one.
+    private let headers: (json: HTTPHeaders, bare: HTTPHeaders)
 
     init(target: Target, eventLoop: any EventLoop, connectTimeout: TimeAmount) {
         self.target = target
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
+        var (json, bare) = (OllamaWire.requestHeaders(jsonBody: true), OllamaWire.requestHeaders(jsonBody: false))
+        json.add(name: "Host", value: target.authority)
+        bare.add(name: "Host", value: target.authority)
+        headers = (json, bare)
     }
 
     /// Sends one request (`path` after the base URL's own path) on an idle connection, or a new
@@ -69,12 +82,11 @@ final class PlainHTTPClient: @unchecked Sendable {
             exchange.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        var head = HTTPRequestHead(
-            version: .http1_1, method: method, uri: target.pathPrefix + path, headers: OllamaWire.requestHeaders(jsonBody: body != nil))
-        head.headers.add(name: "Host", value: target.authority)
-        if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
-        if let channel = idle.popLast() {
-            send(head, body, exchange, on: channel, reused: true)
+        // The length is the encoder's (PlainRequestEncoder); the other headers are the same for
+        // every request with a body, and for every one without.
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: target.pathPrefix + path, headers: body == nil ? headers.bare : headers.json)
+        if let connection = idle.popLast() {
+            send(head, body, exchange, on: connection, reused: true)
         } else {
             connectAndSend(head, body, exchange)
         }
@@ -83,65 +95,62 @@ final class PlainHTTPClient: @unchecked Sendable {
     private func connectAndSend(_ head: HTTPRequestHead, _ body: [UInt8]?, _ exchange: PlainExchange) {
         connect().whenComplete { result in
             switch result {
-            case .success(let channel): self.send(head, body, exchange, on: channel, reused: false)
+            case .success(let connection): self.send(head, body, exchange, on: connection, reused: false)
             case .failure(let error): exchange.fail(error)
             }
         }
     }
 
-    private func connect() -> EventLoopFuture<any Channel> {
+    private func connect() -> EventLoopFuture<Connection> {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Our own headers only (fixed names, the host from the configuration's
-                    // URL, a length): NIO's check of every header's bytes cost more than the
-                    // rest of the request's encoding.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(PlainReplyHandler())
+                    // NIO's client handlers (addHTTPClientHandlers) with our own request
+                    // encoder, and without their check of every header's bytes: ours are fixed
+                    // names, the host from the configuration's URL, and a length. The response
+                    // decoder sees each request's head go by (it needs its method).
+                    let operations = channel.pipeline.syncOperations
+                    try operations.addHandler(PlainRequestEncoder())
+                    try operations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try operations.addHandler(PlainReplyHandler())
                 }
             }
             .connect(host: target.host, port: target.port)
-            .map { channel in
+            .flatMapThrowing { channel in
+                let operations = channel.pipeline.syncOperations
+                let connection = Connection(
+                    channel: channel, encoder: try operations.handler(type: PlainRequestEncoder.self),
+                    reply: try operations.handler(type: PlainReplyHandler.self))
                 // A connection the server closes while idle leaves the pool at once.
-                channel.closeFuture.whenComplete { _ in self.idle.removeAll { $0 === channel } }
-                return channel
+                channel.closeFuture.whenComplete { _ in self.idle.removeAll { $0.channel === channel } }
+                return connection
             }
     }
 
     /// `reused`: the connection carried an exchange before. If it breaks before any reply, the
     /// server closed it while it was idle (the request never reached it): the request goes once
     /// more, on a new connection.
-    private func send(_ head: HTTPRequestHead, _ body: [UInt8]?, _ exchange: PlainExchange, on channel: any Channel, reused: Bool) {
+    private func send(_ head: HTTPRequestHead, _ body: [UInt8]?, _ exchange: PlainExchange, on connection: Connection, reused: Bool) {
         guard !exchange.isCompleted else {
-            release(channel, reusable: true)
+            release(connection, reusable: true)
             return
         }
-        let handler: PlainReplyHandler
-        do {
-            handler = try channel.pipeline.syncOperations.handler(type: PlainReplyHandler.self)
-        } catch {
-            exchange.fail(error)
-            channel.close(promise: nil)
-            return
-        }
-        handler.begin(
-            exchange, on: channel,
-            onEnd: { reusable in self.release(channel, reusable: reusable) },
+        connection.reply.begin(
+            exchange, on: connection.channel,
+            onEnd: { reusable in self.release(connection, reusable: reusable) },
             resend: reused ? { self.connectAndSend(head, body, exchange) } : nil)
-        // One flush: head, body and end leave in one write.
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(channel.allocator.buffer(bytes: body))), promise: nil) }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        // Head and body leave in one write.
+        connection.encoder.send(head, body: body, on: connection.channel)
     }
 
     /// A connection done with its exchange: idle for the next one, or closed.
-    private func release(_ channel: any Channel, reusable: Bool) {
-        if reusable && !isShutDown && channel.isActive {
-            idle.append(channel)
+    private func release(_ connection: Connection, reusable: Bool) {
+        if reusable && !isShutDown && connection.channel.isActive {
+            idle.append(connection)
         } else {
-            channel.close(promise: nil)
+            connection.channel.close(promise: nil)
         }
     }
 
@@ -149,9 +158,9 @@ final class PlainHTTPClient: @unchecked Sendable {
     func shutdown() -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             self.isShutDown = true
-            let channels = self.idle
+            let connections = self.idle
             self.idle = []
-            return EventLoopFuture.andAllComplete(channels.map { $0.close() }, on: self.eventLoop)
+            return EventLoopFuture.andAllComplete(connections.map { $0.channel.close() }, on: self.eventLoop)
         }
     }
 }
