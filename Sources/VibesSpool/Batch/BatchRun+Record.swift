@@ -32,7 +32,7 @@ public struct BatchRecord: Sendable {
     public var usage: Usage? { reply.usage }
 
     /// The whole line for the output file (a success) or the errors file, with its newline:
-    /// built and encoded anew at each call.
+    /// built and encoded anew at each call (a chat's `chatcmpl-` id is drawn then).
     public func encoded() -> [UInt8] {
         switch reply.result {
         case .succeeded(let body, _): return BatchOutputLine.success(customID: customID, body: body)
