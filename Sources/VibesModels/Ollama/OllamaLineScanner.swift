@@ -42,60 +42,52 @@ enum OllamaLineScanner {
 
         mutating func chatLine(text: inout [UInt8], thinking: inout [UInt8]) -> Fields? {
             var fields = Fields()
-            var seen: UInt8 = 0
-            guard take(UInt8(ascii: "{")) else { return nil }
-            if take(UInt8(ascii: "}")) { return atEnd() ? fields : nil }
-            repeat {
-                guard let key = rawString(), take(UInt8(ascii: ":")) else { return nil }
-                let bit: UInt8
-                if matches(key, "model") {
-                    bit = 1
-                    guard let value = rawString() else { return nil }
-                    fields.model = value
-                } else if matches(key, "created_at") {
-                    bit = 2
-                    guard let value = rawString() else { return nil }
-                    fields.createdAt = value
-                } else if matches(key, "message") {
-                    bit = 4
-                    guard message(text: &text, thinking: &thinking) else { return nil }
-                } else if matches(key, "done") {
-                    bit = 8
-                    guard literal("false") else { return nil }
-                } else {
-                    return nil
+            let seen = object { reader, key in
+                if reader.matches(key, "model") {
+                    fields.model = reader.rawString()
+                    return fields.model == nil ? nil : 1
+                } else if reader.matches(key, "created_at") {
+                    fields.createdAt = reader.rawString()
+                    return fields.createdAt == nil ? nil : 2
+                } else if reader.matches(key, "message") {
+                    return reader.message(text: &text, thinking: &thinking) ? 4 : nil
+                } else if reader.matches(key, "done") {
+                    return reader.literal("false") ? 8 : nil
                 }
-                guard seen & bit == 0 else { return nil }
-                seen |= bit
-            } while take(UInt8(ascii: ","))
-            guard take(UInt8(ascii: "}")), atEnd() else { return nil }
+                return nil
+            }
+            guard seen != nil, atEnd() else { return nil }
             return fields
         }
 
         /// `{"role":"…","content":"…"}` with an optional `thinking`; role and content required
         /// (as `OllamaWire.Message` requires them).
         mutating func message(text: inout [UInt8], thinking: inout [UInt8]) -> Bool {
-            guard take(UInt8(ascii: "{")) else { return false }
-            var seen: UInt8 = 0
-            repeat {
-                guard let key = rawString(), take(UInt8(ascii: ":")) else { return false }
-                let bit: UInt8
-                if matches(key, "content") {
-                    bit = 2
-                    guard string(into: &text) else { return false }
-                } else if matches(key, "role") {
-                    bit = 1
-                    guard rawString() != nil else { return false }
-                } else if matches(key, "thinking") {
-                    bit = 4
-                    guard string(into: &thinking) else { return false }
-                } else {
-                    return false
+            let seen = object { reader, key in
+                if reader.matches(key, "role") {
+                    return reader.rawString() == nil ? nil : 1
+                } else if reader.matches(key, "content") {
+                    return reader.string(into: &text) ? 2 : nil
+                } else if reader.matches(key, "thinking") {
+                    return reader.string(into: &thinking) ? 4 : nil
                 }
-                guard seen & bit == 0 else { return false }
+                return nil
+            }
+            return (seen ?? 0) & 3 == 3
+        }
+
+        /// An object, `{ "key": value, … }`: `member` reads each value after its key (the key's
+        /// bytes given) and returns the key's bit, or `nil` to refuse it; a key seen twice is
+        /// refused too. The bits of the keys seen; `nil`: refused.
+        mutating func object(_ member: (inout Self, Range<Int>) -> UInt16?) -> UInt16? {
+            guard take(UInt8(ascii: "{")) else { return nil }
+            if take(UInt8(ascii: "}")) { return 0 }
+            var seen: UInt16 = 0
+            repeat {
+                guard let key = rawString(), take(UInt8(ascii: ":")), let bit = member(&self, key), seen & bit == 0 else { return nil }
                 seen |= bit
             } while take(UInt8(ascii: ","))
-            return seen & 3 == 3 && take(UInt8(ascii: "}"))
+            return take(UInt8(ascii: "}")) ? seen : nil
         }
 
         /// Whether the bytes in `range` are `word`.

@@ -22,95 +22,60 @@ extension OllamaLineScanner {
 }
 
 extension OllamaLineScanner.Reader {
+    /// The reply's fields that are strings without escapes, and those that are whole numbers.
+    private static let texts: [(key: StaticString, set: @Sendable (inout OllamaWire.ChatReply, String) -> Void)] = [
+        ("model", { $0.model = $1 }), ("created_at", { $0.createdAt = $1 }), ("done_reason", { $0.doneReason = $1 }),
+    ]
+    private static let numbers: [(key: StaticString, set: @Sendable (inout OllamaWire.ChatReply, Int64) -> Void)] = [
+        ("total_duration", { $0.totalDuration = $1 }), ("load_duration", { $0.loadDuration = $1 }),
+        ("prompt_eval_count", { $0.promptEvalCount = Int($1) }), ("prompt_eval_duration", { $0.promptEvalDuration = $1 }),
+        ("eval_count", { $0.evalCount = Int($1) }), ("eval_duration", { $0.evalDuration = $1 }),
+    ]
+
     mutating func wholeReply() -> OllamaWire.ChatReply? {
         var reply = OllamaWire.ChatReply()
-        var seen: UInt16 = 0
-        guard take(UInt8(ascii: "{")) else { return nil }
-        if take(UInt8(ascii: "}")) { return atEnd() ? reply : nil }
-        repeat {
-            guard let key = rawString(), take(UInt8(ascii: ":")) else { return nil }
-            let bit: UInt16
-            if matches(key, "model") {
-                bit = 1
-                guard let value = rawText() else { return nil }
-                reply.model = value
-            } else if matches(key, "created_at") {
-                bit = 2
-                guard let value = rawText() else { return nil }
-                reply.createdAt = value
-            } else if matches(key, "message") {
-                bit = 4
-                guard let message = wholeMessage() else { return nil }
-                reply.message = message
-            } else if matches(key, "done") {
-                bit = 8
-                if literal("true") {
-                    reply.done = true
-                } else if literal("false") {
-                    reply.done = false
-                } else {
-                    return nil
-                }
-            } else if matches(key, "done_reason") {
-                bit = 16
-                guard let value = rawText() else { return nil }
-                reply.doneReason = value
-            } else if matches(key, "total_duration") {
-                bit = 32
-                guard let value = wholeNumber() else { return nil }
-                reply.totalDuration = value
-            } else if matches(key, "load_duration") {
-                bit = 64
-                guard let value = wholeNumber() else { return nil }
-                reply.loadDuration = value
-            } else if matches(key, "prompt_eval_count") {
-                bit = 128
-                guard let value = wholeNumber() else { return nil }
-                reply.promptEvalCount = Int(value)
-            } else if matches(key, "prompt_eval_duration") {
-                bit = 256
-                guard let value = wholeNumber() else { return nil }
-                reply.promptEvalDuration = value
-            } else if matches(key, "eval_count") {
-                bit = 512
-                guard let value = wholeNumber() else { return nil }
-                reply.evalCount = Int(value)
-            } else if matches(key, "eval_duration") {
-                bit = 1024
-                guard let value = wholeNumber() else { return nil }
-                reply.evalDuration = value
-            } else {
-                return nil
+        let seen = object { reader, key in
+            if reader.matches(key, "message") {
+                reply.message = reader.wholeMessage()
+                return reply.message == nil ? nil : 1
+            } else if reader.matches(key, "done") {
+                reply.done = reader.literal("true") ? true : reader.literal("false") ? false : nil
+                return reply.done == nil ? nil : 2
             }
-            guard seen & bit == 0 else { return nil }
-            seen |= bit
-        } while take(UInt8(ascii: ","))
-        guard take(UInt8(ascii: "}")), atEnd() else { return nil }
+            for (index, field) in Self.texts.enumerated() where reader.matches(key, field.key) {
+                guard let value = reader.rawText() else { return nil }
+                field.set(&reply, value)
+                return 4 << index
+            }
+            for (index, field) in Self.numbers.enumerated() where reader.matches(key, field.key) {
+                guard let value = reader.wholeNumber() else { return nil }
+                field.set(&reply, value)
+                return 32 << index
+            }
+            return nil
+        }
+        guard seen != nil, atEnd() else { return nil }
         return reply
     }
 
     /// `{"role":"…","content":"…"}` with an optional `thinking`; role and content required.
     mutating func wholeMessage() -> OllamaWire.Message? {
-        guard take(UInt8(ascii: "{")) else { return nil }
-        var (role, content, thinking): (String?, [UInt8]?, [UInt8]?) = (nil, nil, nil)
-        repeat {
-            guard let key = rawString(), take(UInt8(ascii: ":")) else { return nil }
-            if matches(key, "role"), role == nil {
-                guard let value = rawText() else { return nil }
-                role = value
-            } else if matches(key, "content"), content == nil {
+        var (role, content, thinking): (String?, [UInt8], [UInt8]?) = (nil, [], nil)
+        let seen = object { reader, key in
+            if reader.matches(key, "role") {
+                role = reader.rawText()
+                return role == nil ? nil : 1
+            } else if reader.matches(key, "content") {
+                return reader.string(into: &content) ? 2 : nil
+            } else if reader.matches(key, "thinking") {
                 var text: [UInt8] = []
-                guard string(into: &text) else { return nil }
-                content = text
-            } else if matches(key, "thinking"), thinking == nil {
-                var text: [UInt8] = []
-                guard string(into: &text) else { return nil }
+                guard reader.string(into: &text) else { return nil }
                 thinking = text
-            } else {
-                return nil
+                return 4
             }
-        } while take(UInt8(ascii: ","))
-        guard let role, let content, take(UInt8(ascii: "}")) else { return nil }
+            return nil
+        }
+        guard let seen, seen & 3 == 3, let role else { return nil }
         // Checked to be UTF-8 as they were read.
         return OllamaWire.Message(
             role: role, content: String(decoding: content, as: UTF8.self), thinking: thinking.map { String(decoding: $0, as: UTF8.self) },
