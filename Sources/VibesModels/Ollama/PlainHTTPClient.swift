@@ -44,9 +44,6 @@ final class PlainHTTPClient: @unchecked Sendable {
         }
     }
 
-    let target: Target
-    let eventLoop: any EventLoop
-    private let connectTimeout: TimeAmount
     /// A connection and the two handlers of ours it has.
     struct Connection {
         let channel: any Channel
@@ -54,6 +51,9 @@ final class PlainHTTPClient: @unchecked Sendable {
         let reply: PlainReplyHandler
     }
 
+    let target: Target
+    let eventLoop: any EventLoop
+    private let connectTimeout: TimeAmount
     /// Connections waiting for their next request (only touched on `eventLoop`).
     private var idle: [Connection] = []
     private var isShutDown = false

@@ -6,9 +6,10 @@ import NIOCore
 import NIOHTTP1
 
 /// The request side of a ``PlainHTTPClient`` connection: a request's head and body become one
-/// buffer, written and flushed whole (one `write` of one piece), with the `Content-Length` of
-/// the body it was given: sent with ``send(_:body:on:)``, or as parts (head, body, end). In place of NIO's `HTTPRequestEncoder`, which for the client's fixed
-/// headers cost more than the rest of a request's way out (see bench/README.md).
+/// buffer, written whole (one `write` of one piece), with the `Content-Length` of the body it
+/// was given; sent with ``send(_:body:on:)``, or as parts (head, body, end). In place of NIO's
+/// `HTTPRequestEncoder`, which for the client's fixed headers cost as much as the rest of a
+/// request's way out (see bench/README.md).
 ///
 /// What it takes is what the client sends: a head without `Content-Length` or
 /// `Transfer-Encoding` (it adds the length), at most one body part, a byte buffer.
@@ -39,7 +40,12 @@ final class PlainRequestEncoder: ChannelOutboundHandler, RemovableChannelHandler
     /// trip through the pipeline, not three. On the channel's event loop.
     func send(_ head: HTTPRequestHead, body: [UInt8]?, on channel: any Channel) {
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        guard let context, started else { return }
+        guard let context, started else {
+            // The head did not come by (the handler was removed): the exchange fails with the
+            // connection, not at its time limit.
+            channel.close(promise: nil)
+            return
+        }
         if let body {
             appendLength(body.count)
             request += body
