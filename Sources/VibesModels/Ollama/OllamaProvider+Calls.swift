@@ -8,6 +8,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import NIOCore
+import NIOHTTP1
 
 /// Whole replies without a task: the request goes out, and its reply is read and handed to a
 /// completion on the event loop that read it. A batch's lines come this way; per line, that is
@@ -36,17 +37,31 @@ extension OllamaProvider {
         }
     }
 
-    /// One `POST` on our own client under the time limits: `done` runs once, on the client's
-    /// event loop, with the body of a 200 or the error that ``exchange(_:_:body:model:watchdog:)``
-    /// would throw (a `CancellationError` when cancelled).
+    /// One `POST` on our own client under the time limits, without a task: `done` runs once, on
+    /// the client's event loop (see ``sendPlain(_:_:_:body:model:watchdog:_:)``).
     private func start(
         _ plain: PlainHTTPClient, _ path: String, body: [UInt8], model: String, _ done: @escaping @Sendable (Result<ByteBuffer, any Error>) -> Void
     ) -> ModelCall {
         let watchdog = ResponseWatchdog(firstByte: configuration.firstByteTimeout, idle: configuration.idleTimeout)
         let registration = timeouts.register(watchdog)
+        let exchange = sendPlain(plain, .POST, path, body: body, model: model, watchdog: watchdog) { result in
+            self.timeouts.remove(registration)
+            done(result)
+        }
+        return ModelCall(cancel: exchange.cancel)
+    }
+
+    /// Sends one request on our own client, ended by `watchdog`'s limits (which the caller
+    /// registers): `done` runs once, on the client's event loop, with the body of a 200, or the
+    /// error of any other status, of a limit that ran out, or of the connection (classified; a
+    /// `CancellationError` when the returned exchange was cancelled). Both the awaited exchanges
+    /// (``exchange(_:_:body:model:watchdog:)``) and the started ones come here.
+    func sendPlain(
+        _ plain: PlainHTTPClient, _ method: HTTPMethod, _ path: String, body: [UInt8]?, model: String?, watchdog: ResponseWatchdog,
+        _ done: @escaping @Sendable (Result<ByteBuffer, any Error>) -> Void
+    ) -> PlainExchange {
         let exchange = PlainExchange(eventLoop: plain.eventLoop, watchdog: watchdog, maxBytes: configuration.maxBodyBytes)
         exchange.futureResult.whenComplete { result in
-            self.timeouts.remove(registration)
             switch result {
             case .success(let reply) where reply.status == .ok:
                 done(.success(reply.body))
@@ -56,9 +71,9 @@ extension OllamaProvider {
                 done(.failure(watchdog.expiry ?? self.classify(error, headReceived: exchange.headReceived, textBytes: 0)))
             }
         }
-        plain.execute(.POST, path: path, body: body, exchange: exchange)
+        plain.execute(method, path: path, body: body, exchange: exchange)
         // Weak: the exchange holds the watchdog, which holds this closure.
         watchdog.onExpiry { [weak exchange] in exchange?.cancel() }
-        return ModelCall(cancel: exchange.cancel)
+        return exchange
     }
 }

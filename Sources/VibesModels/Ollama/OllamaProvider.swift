@@ -128,30 +128,16 @@ public final class OllamaProvider: ModelProvider {
     /// ``OllamaBodyCollector`` through AsyncHTTPClient): the caller resumes once, with the body of
     /// a 200, or the ``ModelError`` of any other status.
     func exchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, model: String?, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
-        let reply: WholeReply
         if let plain {
-            reply = try await plainExchange(plain, method, path, body: body, watchdog: watchdog)
-        } else {
-            reply = try await clientExchange(method, path, body: body, watchdog: watchdog)
+            let promise = plain.eventLoop.makePromise(of: ByteBuffer.self)
+            let exchange = sendPlain(plain, method, path, body: body, model: model, watchdog: watchdog) { promise.completeWith($0) }
+            return try await promise.futureResult.get(cancellingWith: exchange.cancel)
         }
+        let reply = try await clientExchange(method, path, body: body, watchdog: watchdog)
         guard reply.status == .ok else {
             throw Self.statusError(reply.status, body: reply.body, baseURL: configuration.baseURL, model: model)
         }
         return reply.body
-    }
-
-    private func plainExchange(
-        _ plain: PlainHTTPClient, _ method: HTTPMethod, _ path: String, body: [UInt8]?, watchdog: ResponseWatchdog
-    ) async throws -> WholeReply {
-        let exchange = PlainExchange(eventLoop: plain.eventLoop, watchdog: watchdog, maxBytes: configuration.maxBodyBytes)
-        plain.execute(method, path: path, body: body, exchange: exchange)
-        // Weak: the exchange holds the watchdog, which holds this closure.
-        watchdog.onExpiry { [weak exchange] in exchange?.cancel() }
-        do {
-            return try await exchange.futureResult.get(cancellingWith: exchange.cancel)
-        } catch {
-            throw classify(error, headReceived: exchange.headReceived, textBytes: 0)
-        }
     }
 
     private func clientExchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, watchdog: ResponseWatchdog) async throws -> WholeReply {
