@@ -72,6 +72,8 @@ public struct SpoolStatus: Codable, Sendable {
         public var total: Int
         public var completed: Int
         public var failed: Int
+        /// `in_progress`, or `cancelling` while a cancel closes its lines.
+        public var status: String?
     }
     public struct Host: Codable, Sendable {
         public var url: String
@@ -138,7 +140,7 @@ public struct SpoolStatus: Codable, Sendable {
             status.running[index].host = place.host
             status.running[index].model = place.model
         }
-        status.batches = ((try? spool.activeBatches()) ?? []).map { Batch(id: $0.id, total: $0.total, completed: $0.completed, failed: $0.failed) }
+        status.batches = ((try? spool.activeBatches()) ?? []).map { Batch(id: $0.id, total: $0.total, completed: $0.completed, failed: $0.failed, status: $0.status) }
         // Retrying jobs sit in active/ too, but hold no slot: they are not running.
         let retryingIDs = Set(status.retrying.map(\.id))
         status.running.removeAll { retryingIDs.contains($0.id) }
@@ -157,7 +159,8 @@ public struct SpoolStatus: Codable, Sendable {
             lines.append("retrying \(job.id): attempt \(job.attempts + 1) at \(job.nextAt)")
         }
         for batch in batches {
-            lines.append("batch \(batch.id): \(batch.completed + batch.failed) of \(batch.total) lines (\(batch.failed) failed)")
+            let cancelling = batch.status == "cancelling" ? " cancelling:" : ""
+            lines.append("batch \(batch.id):\(cancelling) \(batch.completed + batch.failed) of \(batch.total) lines (\(batch.failed) failed)")
         }
         for host in hosts {
             let loaded = host.loaded.isEmpty ? "" : ", loaded: \(host.loaded.joined(separator: ", "))"

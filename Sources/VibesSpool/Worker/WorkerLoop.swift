@@ -33,6 +33,10 @@ final class WorkerLoop {
     var nextLineToken = 0
     /// Batch lines whose request is out (see `startAttempt`), to cancel at the grace's end.
     var calls: [Int: ModelCall] = [:]
+    /// Jobs' attempts under way (from their start to their end), for a cancel request.
+    var signals: [Int: CancelSignal] = [:]
+    /// Jobs a cancel request was handed to the scheduler for, until they end.
+    var cancelAsked: [Int: CancelRequest] = [:]
     /// Batches a crashed worker left in `active/`, opened at start.
     let resumedBatches: [BatchClaim]
     var stateChanged = true
@@ -66,8 +70,9 @@ final class WorkerLoop {
         let watcher: InotifyWatcher? =
             configuration.once
             ? nil
-            : try InotifyWatcher(directory: spool.incoming) { event in
+            : try InotifyWatcher(directory: spool.incoming, cancelDirectory: spool.cancel) { event in
                 switch event {
+                case .cancel(let name): worker.send(.cancels([name]))
                 case .file(let name) where SpoolDirectory.isRequestName(name):
                     if let request = spool.peek(name) { worker.send(.scheduler(.queued([request]))) }
                 case .file(let name): worker.send(.files([name]))
@@ -108,6 +113,7 @@ final class WorkerLoop {
             perform(scheduler.handle(.queued(queued), now: Self.now()), &group)
             for claim in resumedBatches { openBatch(name: nil, resumed: claim, &group) }
             for name in queuedBatches { openBatch(name: name, resumed: nil, &group) }
+            listCancels(&group)
             startTimers(&group)
             if !exited {
                 for await event in worker.events.stream {
@@ -138,6 +144,7 @@ final class WorkerLoop {
             case .jobEnded(let token, let outcome):
                 running[token] = nil
                 contexts[token] = nil
+                cancelledJobEnded(token, outcome, &group)
                 stateChanged = true
                 worker.record { summary in
                     switch outcome {
@@ -150,6 +157,8 @@ final class WorkerLoop {
                 }
             case .claimEnded(let token):
                 running[token] = nil
+                signals[token] = nil
+                cancelAsked[token] = nil
             default: break
             }
             perform(scheduler.handle(event, now: Self.now()), &group)
@@ -168,6 +177,7 @@ final class WorkerLoop {
             stateChanged = true
         case .attemptFailed(let token, let context, let failure):
             running[token] = nil
+            signals[token] = nil
             contexts[token] = context
             stateChanged = true
             perform(scheduler.handle(.attemptFailed(token: token, failure), now: Self.now()), &group)
@@ -189,6 +199,14 @@ final class WorkerLoop {
             state.lastError = error
             lines[token] = state
             perform(scheduler.handle(.attemptFailed(token: token, AttemptFailure(error, attempts: state.attempts, deadline: nil)), now: Self.now()), &group)
+        case .cancels(let names):
+            cancelsReported(names, &group)
+        case .cancelsRead(let seen):
+            cancelsRead(seen, &group)
+        case .batchCancelRecorded(let id):
+            batchCancelRecorded(id, &group)
+        case .batchCancelFailed(let id):
+            batchCancelFailed(id, &group)
         case .publish:
             publishArmed = false
             if stateChanged { try? publish() }
@@ -222,6 +240,8 @@ final class WorkerLoop {
                 worker.send(.scheduler(.queued(try await io.scan())))
                 let batches = try await io.run { try io.spool.queuedBatches() }
                 if !batches.isEmpty { worker.send(.files(batches)) }
+                let cancels = await Self.seen(try await io.run { try io.spool.listCancels() }, io: io, worker: worker)
+                if !cancels.isEmpty { worker.send(.cancelsRead(cancels)) }
             } catch {
                 logger.error("rescan failed: \(error)")
             }
