@@ -49,11 +49,12 @@ extension VibesSpoolCommand {
             try directory.createLayout()
             let workerID = WorkerConfiguration.defaultWorkerID()
             var allCancelled = true
+            let (ids, reason, wait) = (self.ids, expired ? CancelReason.expired : .cancelled, Duration.milliseconds(Int64(self.wait * 1000)))
             // Each id's wait runs at the same time: several running jobs take one wait, not one each.
             let reports = try await withThrowingTaskGroup(of: (Int, CancelReport).self) { group in
                 for (index, id) in ids.enumerated() {
                     group.addTask {
-                        (index, try await directory.cancel(id, reason: expired ? .expired : .cancelled, workerID: workerID, wait: .seconds(wait)))
+                        (index, try await directory.requestCancel(id, reason: reason, workerID: workerID, wait: wait))
                     }
                 }
                 var reports = [CancelReport?](repeating: nil, count: ids.count)

@@ -55,11 +55,11 @@ extension BatchRun {
             }
             group.append(BatchRecord(line, .failed(failure), host: nil))
             if group.count >= 1024 {
-                try record(group)
+                _ = try record(group)
                 group = []
             }
         }
-        if !group.isEmpty { try record(group) }
+        if !group.isEmpty { _ = try record(group) }
         return try commit(now: now, status: cancel.reason == .expired ? .expired : .cancelled)
     }
 

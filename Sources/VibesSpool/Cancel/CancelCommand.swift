@@ -22,7 +22,7 @@ extension SpoolDirectory {
 
     /// Cancels `id` and says what happened; waits at most `wait` for a worker to act on a
     /// running job or batch.
-    public func cancel(_ id: String, reason: CancelReason = .cancelled, workerID: String, wait: Duration = .seconds(5)) async throws -> CancelReport {
+    public func requestCancel(_ id: String, reason: CancelReason = .cancelled, workerID: String, wait: Duration = .seconds(5)) async throws -> CancelReport {
         if let record = finishedRecord(id) { return .alreadyFinished(record: record) }
         try writeCancel(id, reason: reason)
         if let report = try cancelQueued(id, workerID: workerID) { return report }

@@ -82,7 +82,7 @@ extension SpoolDirectory {
         try FileSystem.createDurably(tmpPath, mode: 0o664, replacingStale: true) { fd in
             try FileSystem.writeAll(fd, reason.fileContent, path: tmpPath)
         }
-        guard rename(tmpPath, "\(cancel)/\(id)") == 0 else {
+        guard Glibc.rename(tmpPath, "\(cancel)/\(id)") == 0 else {
             let error = SpoolError("rename to \(cancel)/\(id)", tmpPath)
             try? FileSystem.remove(tmpPath)
             throw error

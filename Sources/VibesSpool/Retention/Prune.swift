@@ -31,8 +31,9 @@ extension SpoolDirectory {
 
     /// Removes the entries older than `age` seconds (or only says which, with `dryRun`).
     public func prune(olderThan age: Double, now: Double, dryRun: Bool) throws -> [PruneResult] {
-        try PrunePlan.select(finishedEntries(), olderThan: age, now: now).compactMap { entry in
-            dryRun ? PruneResult(entry: entry, removed: entry.files, kept: []) : remove(entry)
+        try PrunePlan.select(finishedEntries(), olderThan: age, now: now).compactMap { entry -> PruneResult? in
+            if dryRun { return PruneResult(entry: entry, removed: entry.files, kept: []) }
+            return remove(entry)
         }
     }
 

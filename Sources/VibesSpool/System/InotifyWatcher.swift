@@ -70,7 +70,7 @@ final class InotifyWatcher: Sendable {
             cancelWD = inotifytools_wd_from_filename(cancelDirectory + "/")
             if cancelWD < 0 { cancelWD = inotifytools_wd_from_filename(cancelDirectory) }
         }
-        try Self.startThread { [self] in self.loop(cancelWD: cancelWD, onEvent) }
+        try Self.startThread { [self, cancelWD] in self.loop(cancelWD: cancelWD, onEvent) }
     }
 
     private func loop(cancelWD: Int32, _ onEvent: @Sendable (Event) -> Void) {

@@ -18,7 +18,7 @@ extension WorkerLoop {
         let (io, worker) = (self.io, self.worker)
         group.addTask {
             let entries = (try? await io.run { io.spool.readCancels(names) }) ?? []
-            let seen = await Self.seen(entries, io: io, worker: worker)
+            let seen = await WorkerLoop.seen(entries, io: io, worker: worker)
             if !seen.isEmpty { worker.send(.cancelsRead(seen)) }
         }
     }
@@ -37,8 +37,8 @@ extension WorkerLoop {
             }
         }
         guard !requests.isEmpty else { return [] }
-        let spool = io.spool
-        return (try? await io.run { requests.map { SeenCancel(request: $0, finished: spool.finishedRecord($0.id)) } }) ?? []
+        let (spool, asked) = (io.spool, requests)
+        return (try? await io.run { asked.map { SeenCancel(request: $0, finished: spool.finishedRecord($0.id)) } }) ?? []
     }
 
     /// Decides on each request read.
@@ -95,7 +95,7 @@ extension WorkerLoop {
         let (io, worker) = (self.io, self.worker)
         group.addTask {
             guard let entries = try? await io.run({ try io.spool.listCancels() }) else { return }
-            let seen = await Self.seen(entries, io: io, worker: worker)
+            let seen = await WorkerLoop.seen(entries, io: io, worker: worker)
             if !seen.isEmpty { worker.send(.cancelsRead(seen)) }
         }
     }

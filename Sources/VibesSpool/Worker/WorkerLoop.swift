@@ -240,7 +240,7 @@ final class WorkerLoop {
                 worker.send(.scheduler(.queued(try await io.scan())))
                 let batches = try await io.run { try io.spool.queuedBatches() }
                 if !batches.isEmpty { worker.send(.files(batches)) }
-                let cancels = await Self.seen(try await io.run { try io.spool.listCancels() }, io: io, worker: worker)
+                let cancels = await WorkerLoop.seen(try await io.run { try io.spool.listCancels() }, io: io, worker: worker)
                 if !cancels.isEmpty { worker.send(.cancelsRead(cancels)) }
             } catch {
                 logger.error("rescan failed: \(error)")

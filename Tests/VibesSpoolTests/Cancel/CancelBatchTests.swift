@@ -33,7 +33,7 @@ import VibesModels
         defer { t.cleanUp() }
         let host = FakeHost(name: "a", models: ["m"], replyDelay: .milliseconds(10))
         try t.drop("big.jsonl", Self.lines(300))
-        try await withHosts(t, [host.handler]) { _ in
+        try await withHosts(t, [host.handler], configure: { _ in }) { _ in
             await eventually("some lines are out") { t.jsonLines("\(t.spool.active)/big.output.jsonl").count >= 10 }
             try Data().write(to: URL(fileURLWithPath: "\(t.spool.cancel)/big"))
             await eventually("committed", timeout: .seconds(10)) { FileManager.default.fileExists(atPath: "\(t.spool.done)/big.batch.json") }
@@ -54,7 +54,7 @@ import VibesModels
         defer { t.cleanUp() }
         let host = FakeHost(name: "a", models: ["m"], holdChats: true)
         try t.drop("old.jsonl", Self.lines(20))
-        try await withHosts(t, [host.handler]) { _ in
+        try await withHosts(t, [host.handler], configure: { _ in }) { _ in
             await eventually("a line is out") { host.chats.count == 1 }
             try Data(#"{"reason": "expired"}"#.utf8).write(to: URL(fileURLWithPath: "\(t.spool.cancel)/old"))
             await eventually("committed", timeout: .seconds(10)) { FileManager.default.fileExists(atPath: "\(t.spool.done)/old.batch.json") }
