@@ -8,9 +8,17 @@ import Testing
 import VibesModels
 @testable import VibesSpool
 
-/// Cancelling batches: mid-run in a worker, after a crash mid-cancel (the cancel resumes, not
-/// the batch), and the exactness of the errors file.
-@Suite struct CancelBatchTests {
+/// What the cancel tests share.
+enum CancelFixtures {
+    /// A chat that streams `count` pieces `delay` apart (a long generation on the fake).
+    static func slowChat(count: Int = 400, delay: Duration = .milliseconds(20)) -> FakeOllama.Handler {
+        FakeOllama.ollamaLike(models: ["echo"]) { _ in .chatStream(pieces: (0..<count).map { "w\($0) " }, delay: delay) }
+    }
+
+    static func touch(_ t: TestSpool, _ id: String, content: String = "") throws {
+        try Data(content.utf8).write(to: URL(fileURLWithPath: "\(t.spool.cancel)/\(id)"))
+    }
+
     static func lines(_ count: Int) -> String {
         (1...count).map { TestSpool.line("l\($0)") }.joined(separator: "\n") + "\n"
     }
@@ -27,12 +35,16 @@ import VibesModels
         #expect(output.allSatisfy { $0["response"]?["status_code"] == 200 })
         return (output.count, errors.count)
     }
+}
 
+/// Cancelling batches: mid-run in a worker, after a crash mid-cancel (the cancel resumes, not
+/// the batch), and the exactness of the errors file.
+extension SpoolWorkerTests {
     @Test func aBatchCancelledMidRunCommitsWithEveryLineOnce() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }
         let host = FakeHost(name: "a", models: ["m"], replyDelay: .milliseconds(10))
-        try t.drop("big.jsonl", Self.lines(300))
+        try t.drop("big.jsonl", CancelFixtures.lines(300))
         try await withHosts(t, [host.handler], configure: { _ in }) { _ in
             await eventually("some lines are out") { t.jsonLines("\(t.spool.active)/big.output.jsonl").count >= 10 }
             try Data().write(to: URL(fileURLWithPath: "\(t.spool.cancel)/big"))
@@ -41,7 +53,7 @@ import VibesModels
         let progress = try #require(t.json("\(t.spool.done)/big.batch.json"))
         #expect(progress["status"] == "cancelled")
         #expect(progress["cancel_reason"] == "cancelled")
-        let (output, errors) = Self.checkExact(t, "big", total: 300)
+        let (output, errors) = CancelFixtures.checkExact(t, "big", total: 300)
         #expect(output >= 10 && errors > 0)
         #expect(progress["request_counts"]?["completed"]?.doubleValue == Double(output))
         #expect(progress["request_counts"]?["failed"]?.doubleValue == Double(errors))
@@ -53,7 +65,7 @@ import VibesModels
         let t = try TestSpool()
         defer { t.cleanUp() }
         let host = FakeHost(name: "a", models: ["m"], holdChats: true)
-        try t.drop("old.jsonl", Self.lines(20))
+        try t.drop("old.jsonl", CancelFixtures.lines(20))
         try await withHosts(t, [host.handler], configure: { _ in }) { _ in
             await eventually("a line is out") { host.chats.count == 1 }
             try Data(#"{"reason": "expired"}"#.utf8).write(to: URL(fileURLWithPath: "\(t.spool.cancel)/old"))
@@ -61,14 +73,14 @@ import VibesModels
             host.gate?.open()
         }
         #expect(t.json("\(t.spool.done)/old.batch.json")?["status"] == "expired")
-        #expect(Self.checkExact(t, "old", total: 20, code: "batch_expired") == (0, 20), "the held line was closed, not waited for")
+        #expect(CancelFixtures.checkExact(t, "old", total: 20, code: "batch_expired") == (0, 20), "the held line was closed, not waited for")
     }
 
     /// A crash after the cancel was recorded: the next run finishes the cancel and runs no line.
     @Test func aCrashMidCancelResumesTheCancelNotTheBatch() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }
-        let claim = try t.claimBatch("crashy", Self.lines(50))
+        let claim = try t.claimBatch("crashy", CancelFixtures.lines(50))
         let run = try t.open(claim)
         let first = try run.nextLines(max: 5)
         for line in first { try run.record(line, .succeeded(body: ["ok": true], usage: Usage(promptTokens: 1, completionTokens: 1)), host: nil) }
@@ -81,19 +93,19 @@ import VibesModels
         #expect(host.chats.isEmpty, "no line ran after the restart")
         #expect(summary.failed == 1)
         #expect(t.json("\(t.spool.done)/crashy.batch.json")?["status"] == "cancelled")
-        #expect(Self.checkExact(t, "crashy", total: 50) == (5, 45))
+        #expect(CancelFixtures.checkExact(t, "crashy", total: 50) == (5, 45))
     }
 
     @Test func cancellingTwiceOrAfterTheCommitChangesNothing() throws {
         let t = try TestSpool()
         defer { t.cleanUp() }
-        let run = try t.open(try t.claimBatch("twice", Self.lines(3)))
+        let run = try t.open(try t.claimBatch("twice", CancelFixtures.lines(3)))
         try run.beginCancel(.expired)
         try run.beginCancel(.cancelled)
         #expect(run.cancel?.reason == .expired, "the first cancel stands")
         try run.commitCancelled(id: "twice")
         #expect(throws: SpoolError.self) { try run.beginCancel(.cancelled) }
-        #expect(Self.checkExact(t, "twice", total: 3, code: "batch_expired") == (0, 3))
+        #expect(CancelFixtures.checkExact(t, "twice", total: 3, code: "batch_expired") == (0, 3))
     }
 
     @Test func theProgressFileCarriesTheCancelAcrossAReopen() {
@@ -102,7 +114,7 @@ import VibesModels
         progress.cancel = BatchProgress.Cancel(reason: .expired, at: Date(timeIntervalSince1970: 60))
         progress.status = .cancelling
         #expect(progress.json.contains(#""status":"cancelling""#))
-        #expect(progress.json.contains(#","cancelling_at":"1970-01-01T00:01:00Z","cancel_reason":"expired"}"#))
+        #expect(progress.json.contains(#","cancelling_at":"1970-01-01T00:01:00.000Z","cancel_reason":"expired"}"#))
         var again = BatchProgress(id: "p", createdAt: Date(), workerID: "w")
         again.adopt(previous: Array(progress.json.utf8))
         #expect(again.cancel == progress.cancel)

@@ -22,7 +22,7 @@ import Testing
     @Test func theEnvelopesMessageSaysWhenAndThatItWasAskedFor() {
         let failure = CancelRequest(id: "job-1", askedAt: 0).failure(at: Date(timeIntervalSince1970: 0))
         #expect(failure.kind == .cancelled)
-        #expect(failure.message == "Cancelled at 1970-01-01T00:00:00Z (cancel/job-1).")
+        #expect(failure.message == "Cancelled at 1970-01-01T00:00:00.000Z (cancel/job-1).")
         #expect(failure.retryable == false)
         #expect(CancelRequest(id: "b", reason: .expired, askedAt: 0).lineFailure(at: Date()).kind == .batchExpired)
         #expect(CancelRequest(id: "b", askedAt: 0).lineFailure(at: Date()).kind == .batchCancelled)

@@ -9,25 +9,17 @@ import Testing
 import VibesModels
 @testable import VibesSpool
 
-/// A worker (in this process) and cancel files: each state a job can be in when its cancel comes.
-@Suite struct CancelWorkerTests {
-    /// A chat that streams `count` pieces `delay` apart (a long generation on the fake).
-    static func slowChat(count: Int = 400, delay: Duration = .milliseconds(20)) -> FakeOllama.Handler {
-        FakeOllama.ollamaLike(models: ["echo"]) { _ in .chatStream(pieces: (0..<count).map { "w\($0) " }, delay: delay) }
-    }
-
-    func touch(_ t: TestSpool, _ id: String, content: String = "") throws {
-        try Data(content.utf8).write(to: URL(fileURLWithPath: "\(t.spool.cancel)/\(id)"))
-    }
-
+/// A worker (in this process: one at a time, so in the serialized suite) and cancel files: each
+/// state a job can be in when its cancel comes.
+extension SpoolWorkerTests {
     @Test func aRunningJobIsCancelledMidStreamWithItsPartialKept() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }
-        try await withWorker(t, handler: Self.slowChat()) { fake, _ in
+        try await withWorker(t, handler: CancelFixtures.slowChat()) { fake, _ in
             try t.dropRequest("long", prompt: "write a lot")
             let partial = "\(t.spool.active)/long.partial"
             await eventually("text streams") { (t.read(partial)?.utf8.count ?? 0) > 20 }
-            try touch(t, "long")
+            try CancelFixtures.touch(t, "long")
             await eventually("the job is in failed/", timeout: .seconds(5)) { t.failedIDs == ["long"] }
             let envelope = try #require(t.errorEnvelope("long"))
             #expect(envelope["error"]?["kind"] == "cancelled")
@@ -47,11 +39,11 @@ import VibesModels
     @Test func aQueuedJobIsFailedAtOnceWhileAnotherRuns() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }
-        try await withWorker(t, handler: Self.slowChat(count: 100, delay: .milliseconds(10))) { _, _ in
+        try await withWorker(t, handler: CancelFixtures.slowChat(count: 100, delay: .milliseconds(10))) { _, _ in
             try t.dropRequest("first", prompt: "one")
             await eventually("the first runs") { FileManager.default.fileExists(atPath: "\(t.spool.active)/first.partial") }
             try t.drop("second.json", #"{"model":"echo","prompt":"two","id":"my-id","metadata":{"k":1}}"#)
-            try touch(t, "my-id")
+            try CancelFixtures.touch(t, "my-id")
             await eventually("the second is failed", timeout: .seconds(5)) { t.failedIDs == ["my-id"] }
             #expect(t.errorEnvelope("my-id")?["error"]?["kind"] == "cancelled")
             #expect(t.errorEnvelope("my-id")?["metadata"]?["k"] == 1)
@@ -69,8 +61,8 @@ import VibesModels
         try await withWorker(t, handler: handler, configure: { $0.backoffBase = .seconds(60); $0.backoffCap = .seconds(60) }) { fake, _ in
             try t.dropRequest("flaky", prompt: "x")
             await eventually("the first attempt failed") { fake.requests.contains { $0.path == "/api/chat" } }
-            await eventually("it waits for its retry") { (try? String(contentsOfFile: "\(t.spool.active)/.flaky.attempts", encoding: .utf8)) != nil || t.names(t.spool.active) == ["flaky.json"] }
-            try touch(t, "flaky")
+            await eventually("it waits for its retry") { (try? SpoolStatus.read(t.spool))?.retrying.map(\.id) == ["flaky"] }
+            try CancelFixtures.touch(t, "flaky")
             await eventually("failed at once, not after a minute", timeout: .seconds(5)) { t.failedIDs == ["flaky"] }
             #expect(t.errorEnvelope("flaky")?["error"]?["kind"] == "cancelled")
             #expect(fake.requests.filter { $0.path == "/api/chat" }.count == 1)
@@ -81,7 +73,7 @@ import VibesModels
         let t = try TestSpool()
         defer { t.cleanUp() }
         try await withWorker(t, handler: echoHandler()) { fake, _ in
-            try touch(t, "later")
+            try CancelFixtures.touch(t, "later")
             try t.dropRequest("later", prompt: "x")
             await eventually("failed", timeout: .seconds(5)) { t.failedIDs == ["later"] }
             #expect(!fake.requests.contains { $0.path == "/api/chat" }, "never sent to Ollama")
@@ -92,7 +84,7 @@ import VibesModels
     @Test func aCancelOverAnHourOldDoesNotCancelAJobDroppedNow() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }
-        try touch(t, "fresh")
+        try CancelFixtures.touch(t, "fresh")
         var old = [timeval(tv_sec: time(nil) - 7200, tv_usec: 0), timeval(tv_sec: time(nil) - 7200, tv_usec: 0)]
         #expect(utimes("\(t.spool.cancel)/fresh", &old) == 0)
         try await withWorker(t, handler: echoHandler()) { _, _ in
@@ -109,7 +101,7 @@ import VibesModels
         try await withWorker(t, handler: echoHandler()) { _, _ in
             try t.dropRequest("over", prompt: "x")
             await eventually("done") { t.doneIDs == ["over"] }
-            try touch(t, "over")
+            try CancelFixtures.touch(t, "over")
             await eventually("the cancel is removed") { t.names(t.spool.cancel).isEmpty }
         }
         #expect(t.doneIDs == ["over"] && t.failedIDs.isEmpty)
@@ -124,7 +116,7 @@ import VibesModels
             for n in 0..<60 {
                 try t.dropRequest("race\(n)", prompt: "x")
                 if n % 3 != 0 { try await Task.sleep(for: .microseconds(200 * (n % 7))) }
-                try touch(t, "race\(n)")
+                try CancelFixtures.touch(t, "race\(n)")
             }
             await eventually("all ended", timeout: .seconds(30)) { t.doneIDs.count + t.failedIDs.count == 60 }
             await eventually("every cancel file is gone") { t.names(t.spool.cancel).isEmpty }

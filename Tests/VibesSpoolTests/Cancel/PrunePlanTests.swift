@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func durationsAndSizes() {
-        #expect(PrunePlan.seconds("30d") == 30 * 86400)
+        #expect(PrunePlan.seconds("30d") == 2_592_000)
         #expect(PrunePlan.seconds("12h") == 43200)
         #expect(PrunePlan.seconds("90m") == 5400)
         #expect(PrunePlan.seconds("45s") == 45)

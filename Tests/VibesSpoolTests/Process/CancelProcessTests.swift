@@ -21,7 +21,7 @@ extension ProcessTests {
         defer { t.cleanUp() }
         let request = #"{"model":"m","prompt":"hi","metadata":[1]}"#
         try t.drop("q.json", request)
-        try t.drop("b.jsonl", CancelBatchTests.lines(4))
+        try t.drop("b.jsonl", CancelFixtures.lines(4))
         let result = try await cancelCLI(t, ["q", "b"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "q: cancelled\nb: cancelled\n")
@@ -31,7 +31,7 @@ extension ProcessTests {
         #expect(envelope["model"] == "m")
         #expect(envelope["metadata"] == [1])
         #expect(t.json("\(t.spool.done)/b.batch.json")?["status"] == "cancelled")
-        #expect(CancelBatchTests.checkExact(t, "b", total: 4) == (0, 4))
+        #expect(CancelFixtures.checkExact(t, "b", total: 4) == (0, 4))
         #expect(t.names(t.spool.cancel).isEmpty && t.names(t.spool.incoming).isEmpty && t.names(t.spool.active).isEmpty)
     }
 
@@ -105,7 +105,7 @@ extension ProcessTests {
             defer { t.cleanUp() }
             let host = FakeHost(name: "a", models: ["m"], replyDelay: .milliseconds(5))
             try await FakeOllama.with(host.handler) { fake in
-                try t.drop("k.jsonl", CancelBatchTests.lines(400))
+                try t.drop("k.jsonl", CancelFixtures.lines(400))
                 let doomed = try run(t, fake, ["--concurrency", "4"], log: "doomed\(trial)")
                 await eventually("lines are out") { t.jsonLines("\(t.spool.active)/k.output.jsonl").count >= 20 }
                 try Data().write(to: URL(fileURLWithPath: "\(t.spool.cancel)/k"))
@@ -116,7 +116,7 @@ extension ProcessTests {
                 let again = try run(t, fake, ["--once"], log: "again\(trial)")
                 #expect(await again.exitStatus() == 1, "a cancelled batch counts as failed: \(again.log)")
                 #expect(t.json("\(t.spool.done)/k.batch.json")?["status"] == "cancelled", "\(again.log)")
-                _ = CancelBatchTests.checkExact(t, "k", total: 400)
+                _ = CancelFixtures.checkExact(t, "k", total: 400)
                 #expect(host.chats.count - before <= 8, "at most the lines running at the kill ran again")
                 #expect(t.names(t.spool.cancel).isEmpty)
             }
