@@ -4,15 +4,21 @@
 
 import Synchronization
 
-/// A running job's cancel: the loop fires it (a cancel request names the job); the job's
-/// attempt, run under ``run(_:)``, is then cancelled as a task, which closes its request to
-/// Ollama (and so stops the generation). Fired once; a fire before the attempt starts cancels
-/// it as soon as it does.
+/// A cancel for work under way: the loop fires it (a cancel request names a job or a batch);
+/// each piece of work run under ``run(_:)`` (a job's attempt, a batch line's) is then cancelled as
+/// a task, which closes its request to Ollama (and so stops the generation). Fired once; work
+/// started after the fire is cancelled as soon as it starts.
 final class CancelSignal: Sendable {
+    private enum Slot {
+        case waiting(CheckedContinuation<Void, Never>)
+        /// The work ended (or its task was cancelled) before its runner waited.
+        case released
+    }
+
     private struct State {
         var request: CancelRequest?
-        var waiter: CheckedContinuation<Void, Never>?
-        var gone = false
+        var slots: [UInt64: Slot] = [:]
+        var nextKey: UInt64 = 0
     }
     private let state = Mutex(State())
 
@@ -20,51 +26,64 @@ final class CancelSignal: Sendable {
     var request: CancelRequest? { state.withLock { $0.request } }
 
     func fire(_ request: CancelRequest) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.request == nil else { return nil }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard state.request == nil else { return [] }
             state.request = request
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Runs `body` in a child task that is cancelled when the signal fires (or when the calling
-    /// task is cancelled); returns what `body` returned.
-    func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
-        await withTaskGroup(of: T?.self) { group in
-            group.addTask { await body() }
-            group.addTask {
-                await self.wait()
+            let waiters = state.slots.values.compactMap { slot -> CheckedContinuation<Void, Never>? in
+                if case .waiting(let continuation) = slot { return continuation }
                 return nil
             }
-            var result: T?
-            while let next = await group.next() {
-                group.cancelAll()
-                if let next { result = next }
+            state.slots = [:]
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Runs `body` in a child task, cancelled when the signal fires (or when the calling task is
+    /// cancelled); returns what `body` returned. One child task: the caller waits for the first
+    /// of the body's end and the fire.
+    func run<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+        let key = state.withLock { state -> UInt64 in
+            state.nextKey += 1
+            return state.nextKey
+        }
+        return await withTaskGroup(of: T.self) { group in
+            group.addTask {
+                let result = await body()
+                self.release(key)
+                return result
             }
-            return result!
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if state.request != nil || state.slots.removeValue(forKey: key) != nil { return true }
+                        state.slots[key] = .waiting(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                release(key)
+            }
+            if request != nil { group.cancelAll() }
+            return await group.next()!
         }
     }
 
-    /// Returns when the signal fires or the task is cancelled.
-    private func wait() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.request != nil || state.gone { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
+    /// The work of `key` ended: its runner stops waiting (or does not start to).
+    private func release(_ key: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            switch state.slots[key] {
+            case .waiting(let continuation):
+                state.slots[key] = nil
+                return continuation
+            case .released:
+                return nil
+            case nil:
+                if state.request == nil { state.slots[key] = .released }
+                return nil
             }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                state.gone = true
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
         }
+        waiter?.resume()
     }
 }

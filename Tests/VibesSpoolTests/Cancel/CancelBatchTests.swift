@@ -87,6 +87,9 @@ extension SpoolWorkerTests {
         _ = try run.nextLines(max: 5)  // handed out, running at the crash
         try run.beginCancel(.cancelled)
         #expect(t.json("\(t.spool.active)/crashy.batch.json")?["status"] == "cancelling")
+        let status = try SpoolStatus.read(t.spool)
+        #expect(status.batches.first?.status == "cancelling")
+        #expect(status.text.contains("batch crashy: cancelling: 5 of 50 lines"), "\(status.text)")
         try run.close()  // the crash: files synced and the lock released, nothing committed
         let host = FakeHost(name: "a", models: ["m"])
         let summary = try await withHosts(t, [host.handler], configure: { $0.once = true })
