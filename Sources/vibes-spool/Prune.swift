@@ -23,7 +23,7 @@ extension VibesSpoolCommand {
 
         @OptionGroup var spool: SpoolOption
 
-        @Option(name: .customLong("older-than"), help: "Age of the envelope: a number and s, m, h, d or w (30d).")
+        @Option(name: .customLong("older-than"), help: "Age of the envelope: 30d, 12h, 90m, 1h30m, 2w, or seconds.")
         var olderThan: String
 
         @Flag(name: .customLong("dry-run"), help: "Only print what would be removed.")
@@ -48,11 +48,11 @@ extension VibesSpoolCommand {
                 let size = result.removed.reduce(Int64(0)) { $0 + $1.size }
                 files += result.removed.count
                 bytes += size
-                print("\(verb) \(result.entry.folder)/\(result.entry.id) (\(result.removed.count) file(s), \(PrunePlan.size(size)))")
+                print("\(verb) \(result.entry.folder)/\(result.entry.id) (\(result.removed.count) file(s), \(StatusView.formatBytes(size)))")
                 for kept in result.kept { print("  kept \(result.entry.folder)/\(kept.name): \(kept.reason)") }
             }
             let freed = dryRun ? "would free" : "freed"
-            print("\(verb) \(results.count) job(s) and batch(es), \(files) file(s); \(freed) \(PrunePlan.size(bytes)) (\(bytes) bytes)")
+            print("\(verb) \(results.count) job(s) and batch(es), \(files) file(s); \(freed) \(StatusView.formatBytes(bytes)) (\(bytes) bytes)")
         }
     }
 }

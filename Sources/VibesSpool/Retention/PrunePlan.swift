@@ -57,26 +57,10 @@ public enum PrunePlan {
         entries.filter { now - $0.recordMTime > age }
     }
 
-    /// A duration as `prune --older-than` takes it: a number and a unit (`s`, `m`, `h`, `d`,
-    /// `w`), e.g. `30d`, `12h`, `90m`; a bare number is seconds. `nil` if not one.
+    /// A duration as `prune --older-than` takes it: `30d`, `12h`, `90m`, `1h30m`, `2w`, or a number
+    /// of seconds (the request's `timeout` syntax). `nil` if not one, or negative.
     public static func seconds(_ text: String) -> Double? {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
-        guard let last = text.last else { return nil }
-        let (number, unit) = units[last].map { (text.dropLast(), $0) } ?? (Substring(text), 1)
-        guard let value = Double(number), value >= 0, value.isFinite else { return nil }
-        return value * unit
-    }
-
-    /// Bytes for people: `512 B`, `12.3 KiB`, `4.0 MiB`, `1.2 GiB`.
-    public static func size(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var index = 0
-        while value >= 1024 && index < units.count - 1 {
-            value /= 1024
-            index += 1
-        }
-        if index == 0 { return "\(bytes) B" }
-        return "\((value * 10).rounded() / 10) \(units[index])"
+        guard let seconds = JobRequest.parseDuration(text), seconds >= 0, seconds.isFinite else { return nil }
+        return seconds
     }
 }
