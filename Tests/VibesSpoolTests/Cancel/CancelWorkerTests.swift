@@ -141,8 +141,10 @@ extension SpoolWorkerTests {
             #expect(symlink("\(t.base)/outside-dir", "\(t.spool.cancel)/dirlink") == 0)
             #expect(mkfifo("\(t.spool.cancel)/fifo", 0o600) == 0)
             #expect(mkdir("\(t.spool.cancel)/empty", 0o755) == 0)
-            #expect(mkdir("\(t.spool.cancel)/full", 0o755) == 0)
-            try Data("x".utf8).write(to: URL(fileURLWithPath: "\(t.spool.cancel)/full/inside"))
+            // Filled before it appears (an empty folder is removed at once).
+            #expect(mkdir("\(t.spool.tmp)/full", 0o755) == 0)
+            try Data("x".utf8).write(to: URL(fileURLWithPath: "\(t.spool.tmp)/full/inside"))
+            #expect(rename("\(t.spool.tmp)/full", "\(t.spool.cancel)/full") == 0)
             let odd = Array("\(t.spool.cancel)/bad\n\u{1b}[31m".utf8) + [0xff, 0]
             let fd = open(odd.map { CChar(bitPattern: $0) }, O_WRONLY | O_CREAT, 0o644)
             #expect(fd >= 0)
