@@ -1,7 +1,7 @@
 """The SDK workflow of scripts/check-openai-api (see there). Starts and stops its own worker and
 serve on a temporary spool; the Ollama is $OLLAMA_HOST."""
 import json, os, re, signal, subprocess, sys, tempfile, time
-import httpx, openai
+import openai
 from openai import OpenAI
 from openai.types import Batch, BatchError, BatchRequestCounts, BatchUsage, FileDeleted, FileObject, Model
 from openai.types.chat import ChatCompletion
@@ -41,7 +41,7 @@ def keep(response):
         seen.append((response.request.method, response.request.url.path, response.status_code, response.json()))
 
 def client(url):
-    return OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, http_client=httpx.Client(event_hooks={"response": [keep]}))
+    return OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, http_client=openai.DefaultHttpxClient(event_hooks={"response": [keep]}))
 
 def lines(n, tokens=8):
     return "".join(json.dumps({"custom_id": f"line-{i}", "method": "POST", "url": "/v1/chat/completions",
@@ -89,7 +89,8 @@ try:
     cancelled = c.batches.cancel(victim.id)
     check(cancelled.status == "cancelling" and cancelled.cancelling_at, "batches.cancel: cancelling")
     cancel_file = os.path.join(spool, "cancel", victim.id)
-    worker_cancels = subprocess.run([BIN, "cancel", "--help"], capture_output=True).returncode == 0
+    # The worker acts on cancel/ID once issue 20 has landed (it brings `vibes-spool cancel`).
+    worker_cancels = re.search(r"^\s+cancel\s", subprocess.run([BIN, "--help"], capture_output=True, text=True).stdout, re.M) is not None
     if worker_cancels:
         end = wait(c, victim.id, lambda b: b.status in FINAL)
         counts = end.request_counts
