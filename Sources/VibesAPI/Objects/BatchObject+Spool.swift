@@ -2,6 +2,13 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import VibesSpool
+
 /// How a batch's record and its place in the spool make OpenAI's batch object: a decision on
 /// plain values, no file system.
 extension BatchObject {
@@ -38,14 +45,14 @@ extension BatchObject {
             switch progress.status {
             case "cancelled":
                 status = .cancelled
-                cancelledAt = progress.completedAt
+                cancelledAt = progress.completedAt.map(Self.seconds)
             case "expired":
                 status = .expired
-                expiredAt = progress.completedAt
+                expiredAt = progress.completedAt.map(Self.seconds)
             default:
                 status = .completed
-                finalizingAt = progress.completedAt
-                completedAt = progress.completedAt
+                finalizingAt = progress.completedAt.map(Self.seconds)
+                completedAt = finalizingAt
             }
         case .failedWhole(let message, let at):
             status = .failed
@@ -59,14 +66,16 @@ extension BatchObject {
         if failed > 0 { errorFileID = APIID.errors(batchHex: hex).string }
     }
 
-    private mutating func take(_ progress: BatchProgressFile) {
+    private mutating func take(_ progress: BatchCounts) {
         total = progress.total
         completed = progress.completed
         failed = progress.failed
         inputTokens = progress.promptTokens
         outputTokens = progress.completionTokens
-        inProgressAt = progress.inProgressAt
+        inProgressAt = progress.inProgressAt.map(Self.seconds)
     }
+
+    static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
 
     /// `errors.data` from the worker's message for a file that failed as a whole: one entry
     /// per `line N: what` it names, or one without a line (a limit, an empty file).

@@ -62,10 +62,11 @@ import Testing
             metadata: nil, createdAt: 100, expiresAt: 86500, model: nil, spoolID: "s", cancellingAt: cancel == nil ? nil : 200, cancelReason: cancel)
     }
 
-    func progress(_ status: String, total: Int, completed: Int, failed: Int) -> BatchProgressFile {
-        var progress = BatchProgressFile(status: status)
-        (progress.total, progress.completed, progress.failed, progress.completedAt) = (total, completed, failed, 300)
-        return progress
+    /// A progress file as the worker writes it, read as serve reads it; completed at 300 s.
+    func progress(_ status: String, total: Int, completed: Int, failed: Int) -> BatchCounts {
+        let text = "{\"id\": \"x\", \"status\": \"\(status)\", \"request_counts\": {\"total\": \(total), \"completed\": \(completed), \"failed\": \(failed)}, "
+            + "\"completed_at\": \"1970-01-01T00:05:00Z\"}"
+        return BatchCounts(progressFile: Array(text.utf8))!
     }
 
     @Test func statusFromTheSpool() {
