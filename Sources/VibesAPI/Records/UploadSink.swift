@@ -20,6 +20,11 @@ final class UploadSink {
     private(set) var bytes: Int64 = 0
     private var newlines = 0
     private var lastByte: UInt8 = UInt8(ascii: "\n")
+    /// How far the kernel has been asked to start writing the file back to disk.
+    private var flushedTo: Int64 = 0
+    /// Writeback is started every this many bytes, so that the fsync at the end finds little
+    /// left to write (the disk works while the rest arrives).
+    static let writebackStep: Int64 = 8 << 20
 
     init(store: APIStore, hex: String, limit: Int64) throws {
         self.store = store
@@ -49,6 +54,11 @@ final class UploadSink {
             try FileSystem.writeAll(fd, raw, path: path)
         }
         bytes += Int64(buffer.readableBytes)
+        if bytes - flushedTo >= Self.writebackStep {
+            // An error here is no loss: the fsync at commit still makes the file durable.
+            FileSystem.startWriteback(fd, offset: flushedTo, length: bytes - flushedTo)
+            flushedTo = bytes
+        }
     }
 
     /// Makes the upload a stored file; returns its record.

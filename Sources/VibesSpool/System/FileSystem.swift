@@ -213,6 +213,12 @@ package enum FileSystem {
         }
     }
 
+    /// Starts writing `length` bytes from `offset` back to disk without waiting (a later fsync
+    /// then finds less to do). Best effort: an error is ignored.
+    package static func startWriteback(_ fd: Int32, offset: Int64, length: Int64) {
+        _ = vibes_start_writeback(fd, offset, length)
+    }
+
     /// Flushes a directory's entries (renames into or out of it) to disk.
     package static func fsyncDirectory(_ path: String) throws {
         guard let fd = try open(path, O_RDONLY | O_DIRECTORY) else { throw SpoolError("open", path, errno: ENOENT) }
