@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(
             name: "VibesAPITests",
             dependencies: [
-                "VibesAPI", "VibesSpool", "VibesModels",
+                "VibesAPI", "VibesSpool", "VibesModels", "FakeOllama",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -6,8 +6,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import FakeOllama
 import Testing
-import VibesAPI
+@testable import VibesAPI
 import VibesModels
 
 /// `/v1/batches` through the router: create, its errors, list, cancel, expiry, and the states
@@ -120,6 +121,26 @@ import VibesModels
             let ended = try await client.execute(uri: "/v1/batches/\(id)", method: .get).json
             #expect(ended?["status"] == "expired" && ended?["expired_at"]?.doubleValue != nil)
         }
+    }
+
+    @Test func theSweepExpiresABatchNoClientAsksAbout() async throws {
+        let t = try APITestSpool()
+        defer { t.cleanUp() }
+        let ids = try await withAPI(t) { client, _ in
+            let file = try await upload(client, batchLines(1))
+            return [try #require(try await client.createBatch(file, window: "1h").json?["id"]?.stringValue),
+                    try #require(try await client.createBatch(file, window: "2h").json?["id"]?.stringValue)]
+        }
+        var settings = ServeSettings(spool: t.spool)
+        settings.clockOffset = 3601
+        let sweep = ExpirySweep(service: APIService(settings: settings), interval: .milliseconds(10))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await sweep.run() }
+            await eventually("the sweep cancels the 1h batch", timeout: .seconds(20)) { FileManager.default.fileExists(atPath: "\(t.spool.cancel)/\(ids[0])") }
+            group.cancelAll()
+        }
+        #expect(t.read("\(t.spool.cancel)/\(ids[0])").flatMap { JSONValue.parse(utf8: Array($0.utf8)) } == ["reason": "expired"])
+        #expect(!FileManager.default.fileExists(atPath: "\(t.spool.cancel)/\(ids[1])"), "the 2h batch is within its window")
     }
 
     @Test func aFinishedBatchNamesItsOutputAndErrorsFiles() async throws {
