@@ -95,7 +95,6 @@ import Testing
             #expect(fake.openedConnections == 1)
             for sent in fake.requests {
                 #expect(sent.headers.contains { $0.0 == "Content-Length" && $0.1 == String(sent.body.count) })
-                #expect(sent.headers.contains { $0.0 == "Host" && $0.1 == "127.0.0.1:\(fake.port)" })
             }
         }
     }
