@@ -25,9 +25,9 @@ public final class OllamaProvider: ModelProvider {
     private let showCache = Mutex<[String: OllamaWire.ShowReply]>([:])
     /// Watches the time limits of every request in flight.
     let timeouts: TimeoutMonitor
-    /// The one event loop that reads every reply (see ``OllamaStreamReader``,
-    /// ``OllamaWholeReader``): its keep-alive connections are all there, so one is reused
-    /// whenever one is idle.
+    /// The event loop that reads every reply (see ``OllamaStreamReader``, ``OllamaWholeReader``)
+    /// and that the pool prefers for connections: they are made there and an idle one there is
+    /// leased first, so a reply is read where it arrives.
     let replyEventLoop: any EventLoop
 
     /// `eventLoop`: the loop for this provider's connections, one of the client's group
@@ -120,10 +120,15 @@ public final class OllamaProvider: ModelProvider {
         return try await send(method, path, body: body, reading: reader, watchdog: watchdog)
     }
 
-    /// Sends one request through AsyncHTTPClient, its reply read by `reader` on the event loop
-    /// of its connection (`.delegateAndChannel`), ended by `watchdog`'s limits (which the caller
-    /// runs, see ``limited(_:)``) or by cancelling the caller. Every exchange with Ollama, whole
-    /// or streamed, comes here, and every error it ends with is classified here.
+    /// Sends one request through AsyncHTTPClient, its reply read by `reader` on ``replyEventLoop``,
+    /// ended by `watchdog`'s limits (which the caller runs, see ``limited(_:)``) or by cancelling
+    /// the caller. Every exchange with Ollama, whole or streamed, comes here, and every error it
+    /// ends with is classified here.
+    ///
+    /// The loop is a preference (`.delegate(on:)`), not a requirement (`.delegateAndChannel(on:)`):
+    /// AsyncHTTPClient (1.37) opens a connection of its own for a request that requires a loop and
+    /// closes it as soon as it is idle, so every request would open a new connection. A
+    /// preferred loop gets the pool's keep-alive connections, made on that loop.
     func send<Reader: OllamaReplyReader>(
         _ method: HTTPMethod, _ path: String, body: [UInt8]?, reading reader: Reader, watchdog: ResponseWatchdog
     ) async throws -> Reader.Response {
@@ -133,7 +138,7 @@ public final class OllamaProvider: ModelProvider {
                 url: configuration.baseURL + path, method: method, headers: OllamaWire.requestHeaders(jsonBody: body != nil),
                 body: body.map { .bytes($0) })
             // No deadline of AHC's own: the watchdog enforces the limits, and cancels the task.
-            task = client.execute(request: request, delegate: reader, eventLoop: .delegateAndChannel(on: replyEventLoop))
+            task = client.execute(request: request, delegate: reader, eventLoop: .delegate(on: replyEventLoop))
         } catch {
             throw classify(error, headReceived: false, textBytes: 0)
         }

@@ -79,6 +79,16 @@ import VibesModels
         }
     }
 
+    @Test func oneConnectionCarriesStreamAfterStream() async throws {
+        try await withProvider(FakeOllama.ollamaLike { _ in .chatStream(pieces: ["hi"]) }) { provider, fake in
+            for _ in 0..<5 {
+                let chunks = try await collect(provider.chatStream(request))
+                #expect(chunks.text == "hi")
+            }
+            #expect(fake.openedConnections == 1)
+        }
+    }
+
     @Test func packedLinesInOneNetworkChunk() async throws {
         let all = (["a", "b", "c"].map { FakeResponse.chatLine(content: $0) } + [FakeResponse.finalLine()]).joined(separator: "\n") + "\n"
         try await withProvider(FakeOllama.ollamaLike { _ in .chunks([Array(all.utf8)]) }) { provider, _ in
