@@ -165,6 +165,16 @@ import Testing
         #expect(starts(back).map(\.1) == [1], "j2 on b as soon as b answers")
     }
 
+    /// A host down from the start takes no trial while another has not answered: the job waits
+    /// for that answer (the trial could fail it, naming the silent host as not running).
+    @Test func aDownHostTakesNoTrialWhileAnotherHasNotAnswered() {
+        var s = Scheduler(hosts: [(Self.a, 1), (Self.b, 1)], options: .init(retries: 0), now: t(0))
+        _ = s.start(now: t(0))
+        _ = s.handle(.hostUnreachable(host: 0), now: t(0))
+        #expect(starts(s.handle(.queued([request("j1.json", "m", at: 0)]), now: t(1))).isEmpty, "b may have m")
+        #expect(starts(s.handle(.hostModels(host: 1, installed: ["m"], loaded: []), now: t(2))).map(\.1) == [1])
+    }
+
     @Test func aFullDiskPausesClaimingAndTheAttemptDoesNotCount() {
         var s = scheduler([(Self.a, ["m"])], slots: 2)
         _ = s.handle(.queued([request("j1.json", "m", at: 0)]), now: t(0))
