@@ -35,20 +35,17 @@ extension WorkerLoop {
         if batches[id] != nil { settle(id, &group) }
     }
 
-    /// The cancel is on disk: the batch's lines still out stop.
+    /// The cancel is on disk: the batch's lines still out stop (running ones are cancelled as
+    /// tasks, and come back as put back, or settled if their reply was just in).
     func batchCancelRecorded(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard batches[id] != nil else { return }
+        guard let batch = batches[id], let request = batch.cancel else { return }
         batches[id]!.cancelRecorded = true
+        batch.signal.fire(request)
         var ending: [Int] = []
         for (token, state) in lines where state.batch == id && !state.settled {
             switch scheduler.jobs[token]?.state {
-            case .running:
-                // Its end comes back as an event (put back, or settled if it was just done).
-                calls[token]?.cancel()
-            case .waiting, .retrying:
-                ending.append(token)
-            case .committing, nil:
-                break
+            case .waiting, .retrying: ending.append(token)
+            case .running, .committing, nil: break
             }
         }
         for token in ending { lineEnded(token, .putBack, &group, settling: false) }

@@ -36,6 +36,8 @@ extension WorkerLoop {
         /// A cancel request for it, seen (no line starts), and whether it is on disk yet.
         var cancel: CancelRequest?
         var cancelRecorded = false
+        /// Its lines' attempts run under it: fired once the cancel is on disk.
+        let signal = CancelSignal()
     }
 
     /// A line as read: its body translated once, and what the scheduler needs of it.
@@ -135,7 +137,7 @@ extension WorkerLoop {
     private static func read(_ id: String, run: BatchRun, wanted: Int, io: SpoolIO, worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
         group.addTask {
             do {
-                // Read and translated on the blocking pool: the event loop only queues them.
+                // Read and translated on the blocking pool: the worker's loop only queues them.
                 let read = try await io.run { try Self.translated(run.nextLines(max: wanted), batch: id) }
                 worker.send(.batchLines(id: id, read, exhausted: read.isEmpty))
             } catch {

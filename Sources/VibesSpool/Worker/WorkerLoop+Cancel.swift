@@ -2,6 +2,12 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Cancel requests: names in `cancel/` (from inotify, a rescan, or a poll of a shared file
 /// system) are read off the loop, then each is decided on (``CancelDecision``) with what the
 /// loop holds. A job's own claim settles the races: only the worker holding a job (or winning
@@ -43,7 +49,8 @@ extension WorkerLoop {
 
     /// Decides on each request read.
     func cancelsRead(_ seen: [SeenCancel], _ group: inout DiscardingTaskGroup) {
-        let now = Self.now()
+        // Cancel files carry wall times (their modification time): decided on the wall clock.
+        let now = Date().timeIntervalSince1970
         var removals: [CancelRequest] = []
         for item in seen {
             let request = item.request
@@ -51,7 +58,7 @@ extension WorkerLoop {
             if let batch = batches[request.id] {
                 target = .batch(queuedAt: batch.run.claim.queuedAt.timeIntervalSince1970)
             } else if let token = scheduler.ids[request.id], let job = scheduler.jobs[token] {
-                target = .job(queuedAt: job.queuedAt)
+                target = .job(queuedAt: WallClock.date(of: job.queuedAt).timeIntervalSince1970)
             } else {
                 target = item.finished.map { .finished(record: $0) } ?? .nothing
             }
@@ -60,7 +67,7 @@ extension WorkerLoop {
                 cancelBatch(request, &group)
             case .cancelJob:
                 if let token = scheduler.ids[request.id] { cancelAsked[token] = request }
-                perform(scheduler.handle(.cancel(request), now: now), &group)
+                perform(scheduler.handle(.cancel(request), now: Self.now()), &group)
             case .alreadyFinished(let record):
                 logger.notice("cancel came after the end (\(record)): removed", metadata: ["job": "\(request.id)"])
                 removals.append(request)

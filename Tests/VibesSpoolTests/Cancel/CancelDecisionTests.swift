@@ -60,24 +60,26 @@ import Testing
     }
 
     @Test func theSchedulerFailsAWaitingJobCancelsARunningOneAndIgnoresTheRest() {
-        var s = Scheduler(hosts: [("http://a", 1)], options: .init())
-        _ = s.start(now: 0)
-        _ = s.handle(.hostModels(host: 0, installed: ["m"], loaded: []), now: 0)
-        let started = s.handle(.queued([QueuedRequest(name: "a.json", model: "m", queuedAt: 1, id: "a")]), now: 1)
+        let base = ContinuousClock.now
+        func t(_ seconds: Double) -> ContinuousClock.Instant { base + .seconds(seconds) }
+        var s = Scheduler(hosts: [("http://a", 1)], options: .init(), now: t(0))
+        _ = s.start(now: t(0))
+        _ = s.handle(.hostModels(host: 0, installed: ["m"], loaded: []), now: t(0))
+        let started = s.handle(.queued([QueuedRequest(name: "a.json", model: "m", queuedAt: t(1), id: "a")]), now: t(1))
         #expect(started == [.start(token: 1, name: "a.json", host: 0)])
-        #expect(s.handle(.queued([QueuedRequest(name: "b.json", model: "m", queuedAt: 2, id: "bee")]), now: 2).isEmpty)
+        #expect(s.handle(.queued([QueuedRequest(name: "b.json", model: "m", queuedAt: t(2), id: "bee")]), now: t(2)).isEmpty)
         let cancelB = CancelRequest(id: "bee", askedAt: 3)
-        #expect(s.handle(.cancel(cancelB), now: 3) == [.fail(token: 2, name: "b.json", .cancelled(cancelB))], "waiting: claimed and failed")
-        #expect(s.handle(.cancel(cancelB), now: 3).isEmpty, "once")
+        #expect(s.handle(.cancel(cancelB), now: t(3)) == [.fail(token: 2, name: "b.json", .cancelled(cancelB))], "waiting: claimed and failed")
+        #expect(s.handle(.cancel(cancelB), now: t(3)).isEmpty, "once")
         let cancelA = CancelRequest(id: "a", askedAt: 3)
-        #expect(s.handle(.cancel(cancelA), now: 3) == [.cancelAttempt(token: 1, cancelA)], "running: its attempt is cancelled")
-        #expect(s.handle(.cancel(CancelRequest(id: "nobody", askedAt: 3)), now: 3).isEmpty)
+        #expect(s.handle(.cancel(cancelA), now: t(3)) == [.cancelAttempt(token: 1, cancelA)], "running: its attempt is cancelled")
+        #expect(s.handle(.cancel(CancelRequest(id: "nobody", askedAt: 3)), now: t(3)).isEmpty)
         // Retrying: failed at once, without a claim (it is held).
-        _ = s.handle(.attemptFailed(token: 1, AttemptFailure(retryable: true, attempts: 1)), now: 4)
+        _ = s.handle(.attemptFailed(token: 1, AttemptFailure(retryable: true, attempts: 1)), now: t(4))
         #expect(s.retrying[1] != nil)
-        #expect(s.handle(.cancel(cancelA), now: 4) == [.fail(token: 1, name: nil, .cancelled(cancelA))])
+        #expect(s.handle(.cancel(cancelA), now: t(4)) == [.fail(token: 1, name: nil, .cancelled(cancelA))])
         #expect(s.retrying[1] == nil)
-        _ = s.handle(.jobEnded(token: 1, outcome: .failed(unreachable: false)), now: 5)
+        _ = s.handle(.jobEnded(token: 1, outcome: .failed(unreachable: false)), now: t(5))
         #expect(s.ids["a"] == nil, "forgotten with the job")
     }
 }
