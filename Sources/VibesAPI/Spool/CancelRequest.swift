@@ -7,7 +7,8 @@ import VibesSpool
 extension SpoolDirectory {
     /// Asks the workers to stop batch `id`: `cancel/ID`, empty, or holding
     /// `{"reason": "expired"}` for a batch past its completion window. Written in `tmp/` first
-    /// (fsynced) and renamed in, so a worker never reads half of it; an existing request stays.
+    /// (fsynced) and renamed in by ``SpoolDirectory/writeCancel(_:reason:)``, so a worker never reads
+    /// half of it; an existing request stays.
     public func requestCancel(id: String, expired: Bool) throws {
         try FileSystem.makeDirectory(cancel, mode: 0o775)
         if FileSystem.exists("\(cancel)/\(id)") { return }
