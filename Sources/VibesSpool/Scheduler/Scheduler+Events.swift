@@ -15,7 +15,8 @@ extension Scheduler {
             let token = nextToken
             names[request.name] = token
             let model = request.model.map(ModelKey.normalized)
-            jobs[token] = Job(name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt)
+            jobs[token] = Job(
+                name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt, embed: request.embed)
             if model == nil {
                 // Not a valid request: it fails at its claim, which needs no Ollama.
                 guard !stopping else { continue }
@@ -33,7 +34,8 @@ extension Scheduler {
         for line in lines {
             let request = line.request
             let model = request.model.map(ModelKey.normalized)
-            var job = Job(name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt)
+            var job = Job(
+                name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt, embed: request.embed)
             job.claimed = true
             if model == nil {
                 guard !stopping else { continue }
@@ -51,7 +53,7 @@ extension Scheduler {
         retrying[token] = nil
         guard let job = jobs.removeValue(forKey: token) else { return }
         if names[job.name] == token { names[job.name] = nil }
-        if case .running(let host?) = job.state { hosts[host].generating.remove(token) }
+        if case .running(let host?) = job.state { release(token, from: host) }
         for index in hosts.indices where hosts[index].trial == token { hosts[index].trial = nil }
     }
 
@@ -99,7 +101,7 @@ extension Scheduler {
         case .committing where failure.diskFull: host = nil  // the commit found the disk full
         default: return
         }
-        if let host { hosts[host].generating.remove(token) }
+        if let host { release(token, from: host) }
         job.claimed = true
         if failure.diskFull {
             requeue(token, &job)

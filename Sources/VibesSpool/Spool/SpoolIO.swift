@@ -134,6 +134,6 @@ extension SpoolDirectory {
         }
         return QueuedRequest(
             name: name, model: request.chat.model, loadKey: ModelKey.load(model: request.chat.model, options: request.chat.ollama.options),
-            priority: request.priority, queuedAt: queuedAt)
+            priority: request.priority, queuedAt: queuedAt, embed: request.embed.map(EmbedShape.init))
     }
 }

@@ -142,12 +142,15 @@ extension WorkerLoop {
         return lines.map { line -> ReadLine in
             let work = line.work
             let model: (name: String, loadKey: String)?
+            var embed: EmbedShape?
             switch work {
             case .chat(let chat): model = (chat.model, ModelKey.load(model: chat.model, options: chat.ollama.options))
-            case .embed(let embed): model = (embed.model, ModelKey.load(model: embed.model, options: embed.options))
+            case .embed(let request):
+                model = (request.model, ModelKey.load(model: request.model, options: request.options))
+                embed = EmbedShape(request)
             case .invalid: model = nil
             }
-            let request = QueuedRequest(name: "\(id)#\(line.number)", model: model?.name, loadKey: model?.loadKey, queuedAt: now)
+            let request = QueuedRequest(name: "\(id)#\(line.number)", model: model?.name, loadKey: model?.loadKey, queuedAt: now, embed: embed)
             return ReadLine(line: line, work: work, request: request)
         }
     }
