@@ -109,10 +109,7 @@ public func startLine(
         }
     case .embed(let request):
         return provider.startEmbed(request) { result in
-            completion(result.map { response in
-                let body = openAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
-                return .result(.succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil)))
-            })
+            completion(result.map { .embedded($0, openAI: openAI) })
         }
     }
 }
@@ -124,6 +121,12 @@ public enum LineReply: Sendable {
     case result(BatchLineResult)
     /// `openAI`: OpenAI's `chat.completion` (a `/v1/…` line), else Ollama's own reply.
     case chat(ChatResponse, openAI: Bool, created: Date)
+
+    /// An embedding line's reply: OpenAI's `list` (a `/v1/…` line), else Ollama's own.
+    public static func embedded(_ response: EmbedResponse, openAI: Bool) -> LineReply {
+        let body = openAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
+        return .result(.succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil)))
+    }
 
     public var result: BatchLineResult {
         switch self {

@@ -33,11 +33,14 @@ final class EmbedMeeting: Sendable {
     }
 
     let count: Int
+    /// The members' ``EmbedShape/key``: a member whose request has another does not come.
+    let key: String
     private let provider: any ModelProvider
     private let state = Mutex(State())
 
-    init(seats: Int, provider: any ModelProvider) {
+    init(seats: Int, key: String, provider: any ModelProvider) {
         self.count = seats
+        self.key = key
         self.provider = provider
     }
 

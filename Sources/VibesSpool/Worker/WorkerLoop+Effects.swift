@@ -28,6 +28,8 @@ extension WorkerLoop {
             case .start(let token, let name, let host):
                 let context = name == nil ? contexts.removeValue(forKey: token) : nil
                 Self.spawn(.start(token: token, name: name, context: context, host: host), runners, io, worker, &group)
+            case .startGroup(let members, let host):
+                startGroup(members, host: host, &group)
             case .fail(let token, let name, let reason):
                 let context = name == nil ? contexts.removeValue(forKey: token) : nil
                 Self.spawn(.fail(token: token, name: name, context: context, reason: reason), runners, io, worker, &group)
@@ -52,6 +54,8 @@ extension WorkerLoop {
     /// An action with what its task needs, taken out of the loop's state.
     enum Effect: Sendable {
         case start(token: Int, name: String?, context: JobContext?, host: Int?)
+        /// A job's attempt as a member of a group: its embedding call goes to `meeting`.
+        case member(token: Int, name: String?, context: JobContext?, host: Int, meeting: EmbedMeeting, seat: Int)
         case fail(token: Int, name: String?, context: JobContext?, reason: FailReason)
         case putBack(token: Int, context: JobContext?)
         case refresh(host: Int)
@@ -60,11 +64,14 @@ extension WorkerLoop {
         case wake(after: Double)
     }
 
-    private static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
+    static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
         group.addTask {
             switch effect {
             case .start(let token, let name, let context, let host):
                 await start(token: token, name: name, context: context, host: host, runner: runners[host ?? 0], worker: worker)
+            case .member(let token, let name, let context, let host, let meeting, let seat):
+                defer { meeting.leave(seat) }
+                await member(token: token, name: name, context: context, host: host, runner: runners[host], meeting: meeting, seat: seat, worker: worker)
             case .fail(let token, let name, let context, let reason):
                 await fail(token: token, name: name, context: context, reason: reason, runner: runners[0], worker: worker)
             case .putBack(let token, let context):
@@ -98,20 +105,25 @@ extension WorkerLoop {
         let runner = runners[host ?? 0]
         let (worker, line, hostURL) = (self.worker, state.line, host == nil ? nil : runner.hostURL)
         let call = startLine(line, work: state.work, provider: runner.provider) { result in
-            switch result {
-            case .success(let reply):
-                // Built and encoded where it is written (see BatchRecord): the loop only gathers lines.
-                worker.send(.lineSettled(token: token, BatchRecord(line, reply: reply, host: hostURL), generated: true))
-            case .failure(is CancellationError):
-                worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
-            case .failure(let error as ModelError):
-                worker.send(.lineFailed(token: token, error))
-            case .failure(let error):
-                worker.send(.lineSettled(token: token, BatchRecord(line, .failure(error), host: hostURL), generated: true))
-            }
+            Self.lineAttemptEnded(token, line, result, host: hostURL, worker: worker)
         }
         // Its end is an event, handled after this: the call is forgotten there.
         if let call { calls[token] = call }
+    }
+
+    /// A line's attempt ended: its record, or its failure for the scheduler, as an event.
+    static func lineAttemptEnded(_ token: Int, _ line: BatchLine, _ result: Result<LineReply, any Error>, host: String?, worker: SpoolWorker) {
+        switch result {
+        case .success(let reply):
+            // Built and encoded where it is written (see BatchRecord): the loop only gathers lines.
+            worker.send(.lineSettled(token: token, BatchRecord(line, reply: reply, host: host), generated: true))
+        case .failure(is CancellationError):
+            worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
+        case .failure(let error as ModelError):
+            worker.send(.lineFailed(token: token, error))
+        case .failure(let error):
+            worker.send(.lineSettled(token: token, BatchRecord(line, .failure(error), host: host), generated: true))
+        }
     }
 
     /// Sleeps `seconds`; false when cancelled.
@@ -141,7 +153,7 @@ extension WorkerLoop {
     }
 
     /// The job claimed and read (or already held); `nil` when it ended there (event sent).
-    private static func claimed(
+    static func claimed(
         token: Int, name: String?, context: JobContext?, runner: JobRunner, worker: SpoolWorker
     ) async -> JobContext? {
         if let context { return context }
@@ -158,7 +170,7 @@ extension WorkerLoop {
         }
     }
 
-    private static func attempt(token: Int, context: JobContext, host: Int, runner: JobRunner, worker: SpoolWorker) async {
+    static func attempt(token: Int, context: JobContext, host: Int, runner: JobRunner, worker: SpoolWorker) async {
         var context = context
         worker.send(.attemptStarted(token: token, id: context.job.id, host: host, model: context.request.chat.model))
         switch await runner.attempt(&context) {
