@@ -25,6 +25,7 @@ public final class FakeHost: Sendable {
     private let replyDelay: Duration?
     private let state = Mutex<(loaded: [String], chats: [Chat], embeds: [[String]])>(([], [], []))
     private let badInput: String?
+    private let holdChats: Bool
     private let holdEmbeds: Bool
     /// Held chats wait here until it opens (`nil`: never held).
     public let gate: Gate?
@@ -35,6 +36,7 @@ public final class FakeHost: Sendable {
     ) {
         self.name = name
         self.badInput = badInput
+        self.holdChats = holdChats
         self.holdEmbeds = holdEmbeds
         self.replyDelay = replyDelay
         self.installed = models.map(Self.normalized)

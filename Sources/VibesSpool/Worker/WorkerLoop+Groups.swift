@@ -14,27 +14,40 @@ extension WorkerLoop {
         let key = scheduler.jobs[members[0].token]?.embed?.key ?? ""
         let meeting = EmbedMeeting(seats: members.count, key: key, provider: runners[host].provider)
         group.addTask { await meeting.run() }
-        let (worker, hostURL) = (self.worker, runners[host].hostURL)
-        for (seat, member) in members.enumerated() {
+        let worker = self.worker
+        let hostURL = runners[host].hostURL
+        for seat in members.indices {
+            let member = members[seat]
             guard member.token < 0 else {
                 let context = member.name == nil ? contexts.removeValue(forKey: member.token) : nil
                 Self.spawn(.member(token: member.token, name: member.name, context: context, host: host, meeting: meeting, seat: seat), runners, io, worker, &group)
                 continue
             }
-            guard let state = lines[member.token], case .embed(let request) = state.work else {
+            guard let state = lines[member.token], let request = Self.embedding(state.work) else {
                 meeting.leave(seat)
                 continue
             }
-            let (token, line) = (member.token, state.line)
-            group.addTask {
-                defer { meeting.leave(seat) }
-                let result: Result<LineReply, any Error>
-                do {
-                    result = .success(.embedded(try await meeting.embed(request, seat: seat), openAI: line.url.isOpenAI))
-                } catch {
-                    result = .failure(error)
-                }
-                Self.lineAttemptEnded(token, line, result, host: hostURL, worker: worker)
+            Self.memberLine(member.token, state.line, request, host: hostURL, meeting: meeting, seat: seat, worker: worker, &group)
+        }
+    }
+
+    private static func embedding(_ work: BatchWork) -> EmbedRequest? {
+        if case .embed(let request) = work { return request }
+        return nil
+    }
+
+    /// A line's attempt in a group: its vectors from the meeting.
+    private static func memberLine(
+        _ token: Int, _ line: BatchLine, _ request: EmbedRequest, host: String, meeting: EmbedMeeting, seat: Int, worker: SpoolWorker,
+        _ group: inout DiscardingTaskGroup
+    ) {
+        group.addTask {
+            defer { meeting.leave(seat) }
+            do {
+                let response = try await meeting.embed(request, seat: seat)
+                lineAttemptEnded(token, line, .success(.embedded(response, openAI: line.url.isOpenAI)), host: host, worker: worker)
+            } catch {
+                lineAttemptEnded(token, line, .failure(error), host: host, worker: worker)
             }
         }
     }

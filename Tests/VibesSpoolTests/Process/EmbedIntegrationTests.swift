@@ -36,7 +36,7 @@ import VibesModels
             let value = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
             let id = try #require(value["custom_id"]?.stringValue)
             grouped[id] = value["response"]?["body"]?["data"]?.arrayValue?.first?["embedding"]?.arrayValue?.compactMap(\.doubleValue)
-            tokens += value["response"]?["body"]?["usage"]?["prompt_tokens"]?.intValue ?? 0
+            tokens += value["response"]?["body"]?["usage"]?["prompt_tokens"]?.doubleValue.map { Int($0) } ?? 0
         }
         #expect(grouped.count == texts.count, "\(worker.log)")
         // Each alone, straight to the server.

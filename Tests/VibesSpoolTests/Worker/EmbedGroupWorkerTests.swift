@@ -23,7 +23,7 @@ extension SpoolWorkerTests {
         for line in lines(path, t) {
             guard let id = line["custom_id"]?.stringValue else { continue }
             #expect(out[id] == nil, "\(id) twice")
-            out[id] = line["response"]?["body"]?["usage"]?["prompt_tokens"]?.intValue ?? -1
+            out[id] = line["response"]?["body"]?["usage"]?["prompt_tokens"]?.doubleValue.map { Int($0) } ?? -1
         }
         return out
     }
