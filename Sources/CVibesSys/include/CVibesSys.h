@@ -8,4 +8,8 @@ int vibes_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char 
 /// RENAME_NOREPLACE from <linux/fs.h>.
 #define VIBES_RENAME_NOREPLACE 1u
 
+/// `sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE)` (also _GNU_SOURCE only): starts
+/// writing a range back to disk without waiting for it.
+int vibes_start_writeback(int fd, long long offset, long long length);
+
 #endif

@@ -17,7 +17,7 @@ extension WorkerLoop {
             switch action {
             case .start(let token, _, let host) where token < 0:
                 guard let state = lines[token] else { continue }
-                startAttempt(token, state, host: host)
+                startAttempt(token, state, host: host, &group)
             case .fail(let token, _, let reason) where token < 0:
                 guard let state = lines[token] else { continue }
                 let failure = Self.failure(reason, model: state.model ?? "", lastError: state.lastError)
@@ -42,7 +42,7 @@ extension WorkerLoop {
             case .probeDisk(let delay):
                 Self.spawn(.probeDisk(after: delay), runners, io, worker, &group)
             case .wake(let at):
-                Self.spawn(.wake(after: max(0, at - Self.now())), runners, io, worker, &group)
+                Self.spawn(.wake(after: max(.zero, at - .now)), runners, io, worker, &group)
             case .log(let notice):
                 log(notice)
             case .exit:
@@ -59,9 +59,9 @@ extension WorkerLoop {
         case fail(token: Int, name: String?, context: JobContext?, reason: FailReason)
         case putBack(token: Int, context: JobContext?)
         case refresh(host: Int)
-        case probe(host: Int, after: Double)
-        case probeDisk(after: Double)
-        case wake(after: Double)
+        case probe(host: Int, after: Duration)
+        case probeDisk(after: Duration)
+        case wake(after: Duration)
     }
 
     static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
@@ -99,36 +99,31 @@ extension WorkerLoop {
         }
     }
 
-    /// A line's attempt: its request sent without a task of its own (``startLine``), its end
-    /// sent back as an event from where the reply was read. Cancelled at the grace's end.
-    private func startAttempt(_ token: Int, _ state: LineState, host: Int?) {
+    /// A line's attempt: a child task of the loop's group (cancelled with it at the grace's
+    /// end: the line goes back), its end sent back as an event.
+    /// `embedder`: a member of a group's (its embedding call goes to the group's meeting).
+    func startAttempt(_ token: Int, _ state: LineState, host: Int?, embedder: Embedder? = nil, _ group: inout DiscardingTaskGroup) {
         let runner = runners[host ?? 0]
-        let (worker, line, hostURL) = (self.worker, state.line, host == nil ? nil : runner.hostURL)
-        let call = startLine(line, work: state.work, provider: runner.provider) { result in
-            Self.lineAttemptEnded(token, line, result, host: hostURL, worker: worker)
-        }
-        // Its end is an event, handled after this: the call is forgotten there.
-        if let call { calls[token] = call }
-    }
-
-    /// A line's attempt ended: its record, or its failure for the scheduler, as an event.
-    static func lineAttemptEnded(_ token: Int, _ line: BatchLine, _ result: Result<LineReply, any Error>, host: String?, worker: SpoolWorker) {
-        switch result {
-        case .success(let reply):
-            // Built and encoded where it is written (see BatchRecord): the loop only gathers lines.
-            worker.send(.lineSettled(token: token, BatchRecord(line, reply: reply, host: host), generated: true))
-        case .failure(is CancellationError):
-            worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
-        case .failure(let error as ModelError):
-            worker.send(.lineFailed(token: token, error))
-        case .failure(let error):
-            worker.send(.lineSettled(token: token, BatchRecord(line, .failure(error), host: host), generated: true))
+        let (worker, line, work, hostURL) = (self.worker, state.line, state.work, host == nil ? nil : runner.hostURL)
+        linesOut.insert(token)
+        group.addTask {
+            do {
+                let reply = try await lineReply(line, work: work, provider: runner.provider, embedder: embedder)
+                // Built and encoded where it is written (see BatchRecord): the loop only gathers lines.
+                worker.send(.lineSettled(token: token, BatchRecord(line, reply: reply, host: hostURL), generated: true))
+            } catch is CancellationError {
+                worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
+            } catch let error as ModelError {
+                worker.send(.lineFailed(token: token, error))
+            } catch {
+                worker.send(.lineSettled(token: token, BatchRecord(line, .failure(error), host: hostURL), generated: true))
+            }
         }
     }
 
-    /// Sleeps `seconds`; false when cancelled.
-    private static func sleep(_ seconds: Double) async -> Bool {
-        (try? await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up))))) != nil
+    /// Sleeps `delay`; false when cancelled.
+    private static func sleep(_ delay: Duration) async -> Bool {
+        (try? await Task.sleep(for: delay)) != nil
     }
 
     private static func start(token: Int, name: String?, context: JobContext?, host: Int?, runner: JobRunner, worker: SpoolWorker) async {
@@ -181,7 +176,7 @@ extension WorkerLoop {
             worker.send(.scheduler(.generationEnded(token: token)))
             committed(await runner.commitEmbedded(context, response), token: token, context: context, worker: worker)
         case .failed(let error):
-            worker.send(.attemptFailed(token: token, context, AttemptFailure(error, attempts: context.attempts, deadline: context.deadlineSince1970)))
+            worker.send(.attemptFailed(token: token, context, AttemptFailure(error, attempts: context.attempts, deadline: context.deadline)))
         case .cancelled:
             _ = await runner.putBack(context, reason: "stopped")
             worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
@@ -253,7 +248,7 @@ extension WorkerLoop {
 }
 
 extension AttemptFailure {
-    init(_ error: ModelError, attempts: Int, deadline: Double?) {
+    init(_ error: ModelError, attempts: Int, deadline: ContinuousClock.Instant?) {
         var (modelMissing, broken) = (false, false)
         if case .modelNotInstalled = error { modelMissing = true }
         if case .streamInterrupted = error { broken = true }

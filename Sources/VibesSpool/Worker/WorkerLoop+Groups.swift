@@ -15,7 +15,6 @@ extension WorkerLoop {
         let meeting = EmbedMeeting(seats: members.count, key: key, provider: runners[host].provider)
         group.addTask { await meeting.run() }
         let worker = self.worker
-        let hostURL = runners[host].hostURL
         for seat in members.indices {
             let member = members[seat]
             guard member.token < 0 else {
@@ -23,33 +22,18 @@ extension WorkerLoop {
                 Self.spawn(.member(token: member.token, name: member.name, context: context, host: host, meeting: meeting, seat: seat), runners, io, worker, &group)
                 continue
             }
-            guard let state = lines[member.token], let request = Self.embedding(state.work) else {
+            guard let state = lines[member.token], Self.isEmbedding(state.work) else {
                 meeting.leave(seat)
                 continue
             }
-            Self.memberLine(member.token, state.line, request, host: hostURL, meeting: meeting, seat: seat, worker: worker, &group)
+            // Its attempt calls the meeting at once (an embedding line makes no other call).
+            startAttempt(member.token, state, host: host, embedder: { try await meeting.embed($0, seat: seat) }, &group)
         }
     }
 
-    private static func embedding(_ work: BatchWork) -> EmbedRequest? {
-        if case .embed(let request) = work { return request }
-        return nil
-    }
-
-    /// A line's attempt in a group: its vectors from the meeting.
-    private static func memberLine(
-        _ token: Int, _ line: BatchLine, _ request: EmbedRequest, host: String, meeting: EmbedMeeting, seat: Int, worker: SpoolWorker,
-        _ group: inout DiscardingTaskGroup
-    ) {
-        group.addTask {
-            defer { meeting.leave(seat) }
-            do {
-                let response = try await meeting.embed(request, seat: seat)
-                lineAttemptEnded(token, line, .success(.embedded(response, openAI: line.url.isOpenAI)), host: host, worker: worker)
-            } catch {
-                lineAttemptEnded(token, line, .failure(error), host: host, worker: worker)
-            }
-        }
+    private static func isEmbedding(_ work: BatchWork) -> Bool {
+        if case .embed = work { return true }
+        return false
     }
 
     /// A job's attempt in a group: claimed (unless held), then run as alone, its embedding call
