@@ -62,6 +62,9 @@ extension VibesSpoolCommand {
         @Option(name: .customLong("max-batch-bytes"), help: "Largest batch file accepted.")
         var maxBatchBytes = WorkerDefaults.maxBatchBytes
 
+        @Option(name: .customLong("embed-group"), help: "Most inputs of embedding work (one model, same settings) sent as one /api/embed request; 1: off.")
+        var embedGroup = WorkerDefaults.embedGroup
+
         @Option(name: .customLong("first-byte-timeout"), help: "Seconds to wait for Ollama's first byte (model loads count).")
         var firstByteTimeout: Double = WorkerDefaults.firstByteTimeout.seconds
 
@@ -88,6 +91,7 @@ extension VibesSpoolCommand {
             settings.maxWait = maxWait
             settings.maxBatchLines = maxBatchLines
             settings.maxBatchBytes = maxBatchBytes
+            settings.embedGroup = embedGroup
             return settings
         }
 

@@ -23,6 +23,24 @@ public enum RealOllama {
         return box.value
     }()
 
+    /// The embedding model to use (`VIBES_TEST_EMBED_MODEL`, else the first that says
+    /// `embedding`), or `nil` when none answers or none is installed.
+    public static let embedModel: String? = {
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = Box()
+        Task.detached {
+            let configuration = OllamaProvider.Configuration(baseURL: baseURL, connectTimeout: .seconds(2), firstByteTimeout: .seconds(10))
+            box.value = try? await withOllamaProvider(configuration: configuration) { provider in
+                let models = try await provider.models().filter { $0.capabilities.contains(.embeddings) }
+                let wanted = ProcessInfo.processInfo.environment["VIBES_TEST_EMBED_MODEL"]
+                return models.first { wanted == nil || $0.name == wanted || $0.name == wanted! + ":latest" }?.name
+            }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return box.value
+    }()
+
     private final class Box: @unchecked Sendable { var value: String? }
 
     private static func probe() async -> String? {

@@ -46,3 +46,7 @@ public struct EmbedResponse: Sendable, Hashable {
         self.timings = timings
     }
 }
+
+/// Where an embedding call goes: a provider's ``ModelProvider/embed(_:)``, or a stand-in for it
+/// (a member of a group waits for the group's one request).
+public typealias Embedder = @Sendable (EmbedRequest) async throws -> EmbedResponse

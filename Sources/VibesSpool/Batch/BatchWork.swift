@@ -76,8 +76,9 @@ public func runLine(
 }
 
 /// ``runLine(_:work:provider:now:)`` with a chat's output body not built yet (see ``LineReply``).
+/// `embedder`: where an embedding line's call goes instead of `provider` (a member of a group).
 public func lineReply(
-    _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, now: @Sendable () -> Date = { Date() }
+    _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, embedder: Embedder? = nil, now: @Sendable () -> Date = { Date() }
 ) async throws -> LineReply {
     let openAI = line.url.isOpenAI
     switch work ?? line.work {
@@ -86,9 +87,8 @@ public func lineReply(
     case .chat(let request):
         return .chat(try await provider.chat(request), openAI: openAI, created: now())
     case .embed(let request):
-        let response = try await provider.embed(request)
-        let body = openAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
-        return .result(.succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil)))
+        let response = if let embedder { try await embedder(request) } else { try await provider.embed(request) }
+        return .embedded(response, openAI: openAI)
     }
 }
 
@@ -99,6 +99,12 @@ public enum LineReply: Sendable {
     case result(BatchLineResult)
     /// `openAI`: OpenAI's `chat.completion` (a `/v1/…` line), else Ollama's own reply.
     case chat(ChatResponse, openAI: Bool, created: Date)
+
+    /// An embedding line's reply: OpenAI's `list` (a `/v1/…` line), else Ollama's own.
+    public static func embedded(_ response: EmbedResponse, openAI: Bool) -> LineReply {
+        let body = openAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
+        return .result(.succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil)))
+    }
 
     public var result: BatchLineResult {
         switch self {

@@ -5,9 +5,13 @@
 import VibesModels
 
 extension JobRunner {
-    /// One embedding request, under the job's deadline.
+    /// One embedding request, under the job's deadline: to the provider, or (a member of a
+    /// group) to the group's ``EmbedMeeting``.
     func embedding(_ request: EmbedRequest, deadline: ContinuousClock.Instant?, timeout: Duration?) async throws -> EmbedResponse {
-        let provider = self.provider
-        return try await withJobDeadline(deadline, timeout: timeout) { try await provider.embed(request) }
+        let (provider, embedder) = (self.provider, self.embedder)
+        return try await withJobDeadline(deadline, timeout: timeout) {
+            if let embedder { return try await embedder(request) }
+            return try await provider.embed(request)
+        }
     }
 }

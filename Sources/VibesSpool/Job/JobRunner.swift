@@ -55,6 +55,8 @@ struct JobRunner: Sendable {
     let provider: any ModelProvider
     let hostURL: String
     let metrics: SpoolMetrics?
+    /// Set for a member of a group: where its embedding call goes instead of the provider.
+    var embedder: Embedder?
 
     var spool: SpoolDirectory { configuration.spool }
 

@@ -93,6 +93,12 @@ struct JobQueue {
         levels[priority]?[loadKey]?.popFirst()
     }
 
+    /// One group's items from its head, oldest first (waiting or not: check them).
+    func items(priority: Int, loadKey: String) -> ArraySlice<Item> {
+        guard let group = levels[priority]?[loadKey] else { return [] }
+        return group.items[group.head...]
+    }
+
     /// Whether a load key with waiting jobs, at any priority, passes `filter`.
     func containsKey(where filter: (String) -> Bool) -> Bool {
         levels.values.contains { $0.keys.contains(where: filter) }

@@ -15,7 +15,8 @@ extension Scheduler {
             let token = nextToken
             names[request.name] = token
             let model = request.model.map(ModelKey.normalized)
-            jobs[token] = Job(name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt)
+            jobs[token] = Job(
+                name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt, embed: request.embed)
             if !request.id.isEmpty {
                 jobs[token]!.id = request.id
                 ids[request.id] = token
@@ -37,7 +38,8 @@ extension Scheduler {
         for line in lines {
             let request = line.request
             let model = request.model.map(ModelKey.normalized)
-            var job = Job(name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt)
+            var job = Job(
+                name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt, embed: request.embed)
             job.claimed = true
             if model == nil {
                 guard !stopping else { continue }
@@ -56,7 +58,7 @@ extension Scheduler {
         guard let job = jobs.removeValue(forKey: token) else { return }
         if names[job.name] == token { names[job.name] = nil }
         if !job.id.isEmpty && ids[job.id] == token { ids[job.id] = nil }
-        if case .running(let host?) = job.state { hosts[host].generating.remove(token) }
+        if case .running(let host?) = job.state { release(token, from: host) }
         for index in hosts.indices where hosts[index].trial == token { hosts[index].trial = nil }
     }
 
@@ -104,7 +106,7 @@ extension Scheduler {
         case .committing where failure.diskFull: host = nil  // the commit found the disk full
         default: return
         }
-        if let host { hosts[host].generating.remove(token) }
+        if let host { release(token, from: host) }
         job.claimed = true
         if failure.diskFull {
             requeue(token, &job)

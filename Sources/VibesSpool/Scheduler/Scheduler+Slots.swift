@@ -12,7 +12,12 @@ extension Scheduler {
             // One job per host per round, so hosts share the queue's head.
             for host in hosts.indices where hosts[host].free > 0 {
                 guard let token = pick(for: host) else { continue }
-                start(token, on: host, &actions)
+                let companions = self.companions(of: token)
+                if companions.isEmpty {
+                    start(token, on: host, &actions)
+                } else {
+                    startGroup([token] + companions, on: host, &actions)
+                }
                 progress = true
             }
         }

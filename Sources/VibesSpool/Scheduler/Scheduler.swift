@@ -19,6 +19,10 @@ struct Scheduler {
         var backoffBase: Duration = .seconds(1)
         var backoffCap: Duration = .seconds(60)
         var once = false
+        /// Most inputs in one `/api/embed` request (`--embed-group`); 1: each job or line alone.
+        var embedGroup = WorkerDefaults.embedGroup
+        /// Most input bytes (UTF-8) in one such request.
+        var embedGroupBytes = WorkerDefaults.embedGroupBytes
 
         /// The delay before retry (or probe) number `n` (1-based): base, 2×base, … capped.
         func backoff(_ n: Int) -> Duration {
@@ -35,8 +39,10 @@ struct Scheduler {
         var installed: Set<String>?
         /// Load keys believed loaded: `/api/ps`, then the jobs started since.
         var loaded: Set<String> = []
-        /// Jobs holding a slot.
+        /// Jobs holding a slot (a group's members share one).
         var generating: Set<Int> = []
+        /// Of those, the ones riding on another member's request: not a slot each.
+        var shared = 0
         var failedProbes = 0
         var refreshing = false
         /// A job tried on this host while it is down (the probe that a user sees fail).
@@ -44,7 +50,7 @@ struct Scheduler {
         /// This outage has had its `ollama_not_running` failure: no more trials until it is up.
         var reported = false
 
-        var free: Int { state == .up ? max(0, slots - generating.count) : 0 }
+        var free: Int { state == .up ? max(0, slots - (generating.count - shared)) : 0 }
     }
 
     struct Job: Equatable {
@@ -58,6 +64,7 @@ struct Scheduler {
         var loadKey: String
         var priority: Int
         var queuedAt: ContinuousClock.Instant
+        var embed: EmbedShape?
         var state = State.waiting
         /// Claimed by this worker (it came back for another attempt).
         var claimed = false
@@ -89,6 +96,10 @@ struct Scheduler {
     /// Jobs waiting out a backoff, and when it ends: kept apart so that time events cost the
     /// number of retries, not the number of jobs.
     var retrying: [Int: ContinuousClock.Instant] = [:]
+    /// The members of each group started as one request still holding its slot, by group
+    /// (its first member's token), and each member's group.
+    var groups: [Int: Set<Int>] = [:]
+    var groupOf: [Int: Int] = [:]
     /// Hosts asked for their model lists because some waiting model is on none.
     var missingRound: Set<Int>?
     var wakeAt: ContinuousClock.Instant?
@@ -132,7 +143,7 @@ struct Scheduler {
             guard let job = jobs[token], case .running(let host) = job.state else { break }
             jobs[token]!.state = .committing
             if let host {
-                hosts[host].generating.remove(token)
+                release(token, from: host)
                 if hosts[host].state == .down && !hosts[host].refreshing {
                     // A job ran on a host believed down: it is back.
                     hosts[host].refreshing = true

@@ -2,6 +2,8 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
+import VibesModels
+
 /// A request file seen in `incoming/` and read (not claimed): what the scheduler needs to place it.
 struct QueuedRequest: Sendable, Equatable {
     /// Its file name in `incoming/`.
@@ -17,15 +19,50 @@ struct QueuedRequest: Sendable, Equatable {
     /// The job id it asks for (its `id` field, else its file name's), which a cancel names;
     /// empty for a batch line.
     var id: String
+    /// For embedding work: what may share an `/api/embed` request with it.
+    var embed: EmbedShape?
 
-    init(name: String, model: String?, loadKey: String? = nil, priority: Int = 0, queuedAt: ContinuousClock.Instant, id: String = "") {
+    init(
+        name: String, model: String?, loadKey: String? = nil, priority: Int = 0, queuedAt: ContinuousClock.Instant, id: String = "",
+        embed: EmbedShape? = nil
+    ) {
         self.name = name
         self.id = id
         self.model = model
         self.loadKey = loadKey ?? model.map(ModelKey.normalized) ?? ""
         self.priority = priority
         self.queuedAt = queuedAt
+        self.embed = embed
     }
+}
+
+/// An embedding job or line as the scheduler groups it: work with equal keys (model and
+/// settings, ``EmbedGroup/key(_:)``) may go to Ollama as one request, up to a count of inputs
+/// and of bytes.
+struct EmbedShape: Sendable, Equatable {
+    var key: String
+    var inputs: Int
+    var bytes: Int
+
+    init(key: String, inputs: Int, bytes: Int) {
+        self.key = key
+        self.inputs = inputs
+        self.bytes = bytes
+    }
+
+    /// The shape of an embedding request (`llama3.2` and `llama3.2:latest` are one model).
+    init(_ request: EmbedRequest) {
+        var named = request
+        named.model = ModelKey.normalized(request.model)
+        self.init(key: EmbedGroup.key(named), inputs: request.input.count, bytes: request.input.reduce(0) { $0 + $1.utf8.count })
+    }
+}
+
+/// A member of a group started as one request: its token, and its name when it is still to
+/// be claimed.
+struct GroupMember: Sendable, Equatable {
+    var token: Int
+    var name: String?
 }
 
 /// A batch line for the queue, with the token the worker gave it.
@@ -111,6 +148,9 @@ enum SchedulerAction: Sendable, Equatable {
     /// Claim (unless already claimed) and run one attempt on `host`; `nil`: the job needs no
     /// host (it is not a valid request and fails at its claim).
     case start(token: Int, name: String?, host: Int?)
+    /// Claim (those with a name) and run embedding work as one request on `host`, in this
+    /// order: the group holds one slot until its last member's vectors are in (or it failed).
+    case startGroup([GroupMember], host: Int)
     /// Write the job's error envelope (claiming it first when `name` is given).
     case fail(token: Int, name: String?, FailReason)
     /// Put a claimed job back into `incoming/` (shutdown).

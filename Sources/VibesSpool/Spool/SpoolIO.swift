@@ -140,6 +140,7 @@ extension SpoolDirectory {
         }
         return QueuedRequest(
             name: name, model: request.chat.model, loadKey: ModelKey.load(model: request.chat.model, options: request.chat.ollama.options),
-            priority: request.priority, queuedAt: queuedAt, id: request.id ?? JobID.forRequest(named: FileName(escaped: name)))
+            priority: request.priority, queuedAt: queuedAt, id: request.id ?? JobID.forRequest(named: FileName(escaped: name)),
+            embed: request.embed.map(EmbedShape.init))
     }
 }

@@ -23,6 +23,7 @@ public struct RunSettings: Sendable {
     public var maxWait: Double?
     public var maxBatchLines: Int?
     public var maxBatchBytes: Int?
+    public var embedGroup: Int?
 
     public init() {}
 }
@@ -90,6 +91,7 @@ extension WorkerConfiguration {
 
         if let lines = settings.maxBatchLines, lines <= 0 { throw ConfigurationError("--max-batch-lines must be positive") }
         if let bytes = settings.maxBatchBytes, bytes <= 0 { throw ConfigurationError("--max-batch-bytes must be positive") }
+        if let group = settings.embedGroup, group < 1 { throw ConfigurationError("--embed-group must be 1 (off) or more, not \(group)") }
 
         var ollama = OllamaProvider.Configuration(baseURL: resolved[0])
         ollama.firstByteTimeout = try seconds(settings.firstByteTimeout, "--first-byte-timeout", allowZero: false) ?? WorkerDefaults.firstByteTimeout
@@ -111,6 +113,7 @@ extension WorkerConfiguration {
             systemd: environment.filter { ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"].contains($0.key) })
         configuration.maxBatchLines = settings.maxBatchLines ?? WorkerDefaults.maxBatchLines
         configuration.maxBatchBytes = settings.maxBatchBytes ?? WorkerDefaults.maxBatchBytes
+        configuration.embedGroup = settings.embedGroup ?? WorkerDefaults.embedGroup
         return configuration
     }
 }

@@ -51,6 +51,9 @@ public struct WorkerConfiguration: Sendable {
     /// Batch files over these limits fail as a whole.
     public var maxBatchLines = WorkerDefaults.maxBatchLines
     public var maxBatchBytes = WorkerDefaults.maxBatchBytes
+    /// Most inputs of embedding work of one model and settings sent as one `/api/embed`
+    /// request (`--embed-group`); 1: each job or line alone.
+    public var embedGroup = WorkerDefaults.embedGroup
 
     public init(
         spool: SpoolDirectory, ollama: OllamaProvider.Configuration = .init(), hosts: [HostConfiguration] = [],
@@ -97,7 +100,8 @@ public struct WorkerConfiguration: Sendable {
     /// The scheduler's options.
     var schedulerOptions: Scheduler.Options {
         Scheduler.Options(
-            order: order, maxWait: maxWait, retries: retries, backoffBase: backoffBase, backoffCap: backoffCap, once: once)
+            order: order, maxWait: maxWait, retries: retries, backoffBase: backoffBase, backoffCap: backoffCap, once: once,
+            embedGroup: embedGroup)
     }
 }
 
@@ -115,6 +119,10 @@ public enum WorkerDefaults {
     public static let maxWait = Duration.seconds(120)
     public static let maxBatchLines = 50_000
     public static let maxBatchBytes = 200_000_000
+    /// Inputs per `/api/embed` request (see `bench/embed`).
+    public static let embedGroup = 16
+    /// Input bytes per `/api/embed` request.
+    public static let embedGroupBytes = 4 << 20
     public static let firstByteTimeout = Duration.seconds(600)
     public static let idleTimeout = Duration.seconds(120)
 }

@@ -29,12 +29,13 @@ extension WorkerLoop {
     /// A line's result is in (`generated`: from an attempt, whose slot it frees now).
     func lineSettled(_ token: Int, _ record: BatchRecord, generated: Bool, _ group: inout DiscardingTaskGroup) {
         guard let state = lines[token], batches[state.batch] != nil, !state.settled else { return }
-        if generated { perform(scheduler.handle(.generationEnded(token: token), now: Self.now()), &group) }
         lines[token]!.settled = true
-        batches[state.batch]!.awaitingWrite += 1
+        batches[state.batch]!.awaitingWrite += state.weight
         batches[state.batch]!.pending.append(PendingRecord(token: token, record: record, model: state.model ?? ""))
         flushRecords(state.batch, &group)
+        // The next lines first, then the slot: a slot that a group frees finds a group waiting.
         settle(state.batch, &group)
+        if generated { perform(scheduler.handle(.generationEnded(token: token), now: Self.now()), &group) }
     }
 
     /// Writes what waits, unless a group of this batch is being written (then after it).

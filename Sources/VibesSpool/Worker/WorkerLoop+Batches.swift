@@ -12,7 +12,9 @@ import VibesModels
 /// Batch files: claimed and validated whole, then read a few lines at a time into the
 /// scheduler, where each line is a job already held (a negative token). At most `window` lines of
 /// a batch wait or run at once, so a job dropped after a batch started runs before the batch's
-/// later lines (they are queued, oldest first, when they are read).
+/// later lines (they are queued, oldest first, when they are read). Embedding lines count as
+/// the share of a slot they take (a group of `--embed-group` inputs holds one), so a slot that
+/// frees finds a whole group waiting.
 extension WorkerLoop {
     /// An open batch.
     struct OpenBatch {
@@ -23,7 +25,7 @@ extension WorkerLoop {
         var buffer: [ReadLine] = []
         var next = 0
         /// Lines given to the scheduler and not yet written (waiting, running, retrying, or
-        /// settled and waiting for their group's write).
+        /// settled and waiting for their group's write), by their ``LineState/weight``.
         var inFlight = 0
         /// Of those, the settled ones waiting for their write: they no longer hold a slot.
         var awaitingWrite = 0
@@ -57,11 +59,16 @@ extension WorkerLoop {
         var lastError: ModelError?
         /// Settled, waiting for its group's write.
         var settled = false
+        /// Its share of the window: `--embed-group` for a chat (a slot each), its inputs for an
+        /// embedding (up to `--embed-group` of them share a slot).
+        var weight = 1
     }
 
-    /// Lines of one batch waiting or running at once: the slots of every host. As many again may
-    /// be settled and waiting for their write, so the next lines run while a group is written.
-    var window: Int { max(1, configuration.effectiveHosts.reduce(0) { $0 + $1.concurrency }) }
+    /// Lines of one batch waiting or running at once, by weight: the slots of every host, each
+    /// worth `--embed-group` (one chat line, or a group of embedding inputs). As many again may be
+    /// settled and waiting for their write, so the next lines run while a group is written.
+    var window: Int { max(1, configuration.effectiveHosts.reduce(0) { $0 + $1.concurrency }) * embedGroup }
+    var embedGroup: Int { max(1, configuration.embedGroup) }
     /// Lines read from the input at a time (in memory, not in the queue).
     static let readAhead = 256
 
@@ -131,7 +138,7 @@ extension WorkerLoop {
         else { return }
         batch.reading = true
         batches[id] = batch
-        Self.read(id, run: batch.run, wanted: Self.readAhead, io: io, worker: worker, &group)
+        Self.read(id, run: batch.run, wanted: max(Self.readAhead, 2 * window), io: io, worker: worker, &group)
     }
 
     private static func read(_ id: String, run: BatchRun, wanted: Int, io: SpoolIO, worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
@@ -153,12 +160,15 @@ extension WorkerLoop {
         return lines.map { line -> ReadLine in
             let work = line.work
             let model: (name: String, loadKey: String)?
+            var embed: EmbedShape?
             switch work {
             case .chat(let chat): model = (chat.model, ModelKey.load(model: chat.model, options: chat.ollama.options))
-            case .embed(let embed): model = (embed.model, ModelKey.load(model: embed.model, options: embed.options))
+            case .embed(let request):
+                model = (request.model, ModelKey.load(model: request.model, options: request.options))
+                embed = EmbedShape(request)
             case .invalid: model = nil
             }
-            let request = QueuedRequest(name: "\(id)#\(line.number)", model: model?.name, loadKey: model?.loadKey, queuedAt: now)
+            let request = QueuedRequest(name: "\(id)#\(line.number)", model: model?.name, loadKey: model?.loadKey, queuedAt: now, embed: embed)
             return ReadLine(line: line, work: work, request: request)
         }
     }
@@ -184,7 +194,9 @@ extension WorkerLoop {
             batch.inFlight += 1
             read.request.queuedAt = now
             nextLineToken -= 1
-            lines[nextLineToken] = LineState(batch: id, line: read.line, work: read.work, model: read.request.model)
+            let weight = read.request.embed.map { min(max(1, $0.inputs), embedGroup) } ?? embedGroup
+            batch.inFlight += weight - 1
+            lines[nextLineToken] = LineState(batch: id, line: read.line, work: read.work, model: read.request.model, weight: weight)
             queued.append(QueuedLine(token: nextLineToken, request: read.request))
         }
         batches[id] = batch
@@ -196,8 +208,8 @@ extension WorkerLoop {
     func lineEnded(_ token: Int, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup, settling: Bool = true) {
         perform(scheduler.handle(.jobEnded(token: token, outcome: outcome), now: Self.now()), &group)
         guard let state = lines.removeValue(forKey: token), batches[state.batch] != nil else { return }
-        batches[state.batch]!.inFlight -= 1
-        if state.settled { batches[state.batch]!.awaitingWrite -= 1 }
+        batches[state.batch]!.inFlight -= state.weight
+        if state.settled { batches[state.batch]!.awaitingWrite -= state.weight }
         if settling { settle(state.batch, &group) }
     }
 

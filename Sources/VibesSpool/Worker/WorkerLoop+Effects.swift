@@ -32,6 +32,8 @@ extension WorkerLoop {
                 Self.spawn(.start(token: token, name: name, context: context, host: host, signal: signal), runners, io, worker, &group)
             case .cancelAttempt(let token, let request):
                 signals[token]?.fire(request)
+            case .startGroup(let members, let host):
+                startGroup(members, host: host, &group)
             case .fail(let token, let name, let reason):
                 let context = name == nil ? contexts.removeValue(forKey: token) : nil
                 Self.spawn(.fail(token: token, name: name, context: context, reason: reason), runners, io, worker, &group)
@@ -56,6 +58,8 @@ extension WorkerLoop {
     /// An action with what its task needs, taken out of the loop's state.
     enum Effect: Sendable {
         case start(token: Int, name: String?, context: JobContext?, host: Int?, signal: CancelSignal)
+        /// A job's attempt as a member of a group: its embedding call goes to `meeting`.
+        case member(token: Int, name: String?, context: JobContext?, host: Int, meeting: EmbedMeeting, seat: Int, signal: CancelSignal)
         case fail(token: Int, name: String?, context: JobContext?, reason: FailReason)
         case putBack(token: Int, context: JobContext?)
         case refresh(host: Int)
@@ -64,11 +68,16 @@ extension WorkerLoop {
         case wake(after: Duration)
     }
 
-    private static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
+    static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
         group.addTask {
             switch effect {
             case .start(let token, let name, let context, let host, let signal):
                 await start(token: token, name: name, context: context, host: host, signal: signal, runner: runners[host ?? 0], worker: worker)
+            case .member(let token, let name, let context, let host, let meeting, let seat, let signal):
+                defer { meeting.leave(seat) }
+                await member(
+                    token: token, name: name, context: context, host: host, runner: runners[host], meeting: meeting, seat: seat, signal: signal,
+                    worker: worker)
             case .fail(let token, let name, let context, let reason):
                 await fail(token: token, name: name, context: context, reason: reason, runner: runners[0], worker: worker)
             case .putBack(let token, let context):
@@ -98,7 +107,8 @@ extension WorkerLoop {
 
     /// A line's attempt: a child task of the loop's group (cancelled with it at the grace's
     /// end: the line goes back), its end sent back as an event.
-    private func startAttempt(_ token: Int, _ state: LineState, host: Int?, _ group: inout DiscardingTaskGroup) {
+    /// `embedder`: a member of a group's (its embedding call goes to the group's meeting).
+    func startAttempt(_ token: Int, _ state: LineState, host: Int?, embedder: Embedder? = nil, _ group: inout DiscardingTaskGroup) {
         let runner = runners[host ?? 0]
         let (worker, line, work, hostURL) = (self.worker, state.line, state.work, host == nil ? nil : runner.hostURL)
         // Run under the batch's cancel signal: a cancelled batch cancels its lines' tasks.
@@ -106,7 +116,7 @@ extension WorkerLoop {
         linesOut.insert(token)
         group.addTask {
             let outcome: Result<LineReply, any Error> = await signal.run {
-                do { return .success(try await lineReply(line, work: work, provider: runner.provider)) } catch { return .failure(error) }
+                do { return .success(try await lineReply(line, work: work, provider: runner.provider, embedder: embedder)) } catch { return .failure(error) }
             }
             switch outcome {
             case .success(let reply):
@@ -152,7 +162,7 @@ extension WorkerLoop {
     }
 
     /// The job claimed and read (or already held); `nil` when it ended there (event sent).
-    private static func claimed(
+    static func claimed(
         token: Int, name: String?, context: JobContext?, runner: JobRunner, worker: SpoolWorker
     ) async -> JobContext? {
         if let context { return context }
@@ -171,7 +181,7 @@ extension WorkerLoop {
 
     /// One attempt, cancelled as a task when a cancel request fires `signal`: then, unless its
     /// reply was already in (the job ends done), the job commits as cancelled, partial kept.
-    private static func attempt(token: Int, context: JobContext, host: Int, signal: CancelSignal, runner: JobRunner, worker: SpoolWorker) async {
+    static func attempt(token: Int, context: JobContext, host: Int, signal: CancelSignal, runner: JobRunner, worker: SpoolWorker) async {
         worker.send(.attemptStarted(token: token, id: context.job.id, host: host, model: context.request.chat.model))
         let (result, attempted) = await signal.run {
             var context = context
