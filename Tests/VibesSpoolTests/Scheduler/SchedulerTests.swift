@@ -163,12 +163,13 @@ import Testing
         var s = scheduler([(Self.a, ["m"])], slots: 2)
         _ = s.handle(.queued([request("j1.json", "m", at: 0)]), now: 0)
         let paused = s.handle(.attemptFailed(token: 1, AttemptFailure(attempts: 0, diskFull: true)), now: 1)
-        #expect(paused == [.log(.paused(reason: "the spool's disk is full")), .probeDisk(after: 1)])
-        #expect(starts(s.handle(.queued([request("j2.json", "m", at: 2)]), now: 2)).isEmpty)
+        #expect(paused == [.log(.paused(reason: "the spool's disk is full")), .probeDisk(after: 1), .putBack(token: 1)], "paused: not held")
+        _ = s.handle(.jobEnded(token: 1, outcome: .putBack), now: 1)
+        #expect(starts(s.handle(.queued([request("j1.json", "m", at: 0), request("j2.json", "m", at: 2)]), now: 2)).isEmpty)
         #expect(s.handle(.diskProbed(ok: false), now: 3) == [.probeDisk(after: 2)])
         let resumed = s.handle(.diskProbed(ok: true), now: 5)
         #expect(resumed.first == .log(.resumed))
-        #expect(starts(resumed).map(\.0) == [nil, "j2.json"], "the held job first (claimed: no name), then the next")
+        #expect(starts(resumed).map(\.0) == ["j1.json", "j2.json"], "the job put back first (the oldest), then the next")
     }
 
     @Test func shutdownPutsBackHeldJobsAndExitsWhenNothingRuns() {
