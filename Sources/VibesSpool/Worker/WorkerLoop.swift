@@ -39,6 +39,8 @@ final class WorkerLoop {
     /// A publish is due within a second (see `armPublish`).
     var publishArmed = false
     var lastStatus = ""
+    /// The polled folders' last listings, by path (empty: no polling).
+    var listings: [String: FolderListing] = [:]
     let startedAt = Date()
 
     var configuration: WorkerConfiguration { worker.configuration }
@@ -109,6 +111,7 @@ final class WorkerLoop {
             for claim in resumedBatches { openBatch(name: nil, resumed: claim, &group) }
             for name in queuedBatches { openBatch(name: name, resumed: nil, &group) }
             startTimers(&group)
+            startPolling(seen: queued.map(\.name) + queuedBatches, &group)
             if !exited {
                 for await event in worker.events.stream {
                     handle(event, &group)
@@ -150,6 +153,9 @@ final class WorkerLoop {
                 }
             case .claimEnded(let token):
                 running[token] = nil
+                if let name = scheduler.jobs[token]?.name { claimLost(name) }
+            case .queued(let requests):
+                sawQueued(requests.map(\.name))
             default: break
             }
             perform(scheduler.handle(event, now: Self.now()), &group)
@@ -160,6 +166,8 @@ final class WorkerLoop {
                 guard let requests = try? await io.peek(names), !requests.isEmpty else { return }
                 worker.send(.scheduler(.queued(requests)))
             }
+        case .listed(let listed):
+            self.listed(listed, &group)
         case .rescan(let reason):
             if let reason { logger.warning("rescanning: \(reason)") }
             rescan(&group)
@@ -194,6 +202,8 @@ final class WorkerLoop {
             if stateChanged { try? publish() }
             updateStatus()
             tickBatches(&group)
+        case .heartbeat:
+            try? publish()
         case .watchdog:
             worker.notifier.send("WATCHDOG=1")
         case .shutdown:
