@@ -8,4 +8,8 @@ int vibes_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char 
 /// RENAME_NOREPLACE from <linux/fs.h>.
 #define VIBES_RENAME_NOREPLACE 1u
 
+/// `statfs(2)`'s `f_type` of the file system holding `path` (<sys/vfs.h> is not in Swift's
+/// Glibc module). Returns 0, or -1 with errno set.
+int vibes_statfs_type(const char *path, long *type);
+
 #endif

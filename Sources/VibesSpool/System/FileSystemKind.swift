@@ -2,7 +2,7 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-import Glibc
+import CVibesSys
 
 /// What kind of file system holds the spool, from `statfs(2)`'s `f_type`: a local one, where
 /// inotify sees every change, or a network, cluster or FUSE one, where another machine's
@@ -62,8 +62,8 @@ enum FileSystemKind: Equatable, Sendable {
 
     /// The kind of the file system holding `path`; `nil` when `statfs` fails.
     static func of(path: String) -> FileSystemKind? {
-        var info = statfs()
-        guard statfs(path, &info) == 0 else { return nil }
-        return FileSystemKind(magic: Int(info.f_type))
+        var type = 0
+        guard vibes_statfs_type(path, &type) == 0 else { return nil }
+        return FileSystemKind(magic: type)
     }
 }

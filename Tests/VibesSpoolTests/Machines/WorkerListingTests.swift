@@ -7,6 +7,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Glibc
 import Testing
 import VibesModels
 @testable import VibesSpool
