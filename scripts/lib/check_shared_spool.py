@@ -45,14 +45,17 @@ def check_remote_drop(c, fast):
 
 
 def check_machine_death(c, fast, slow):
-    """Machine B dies (its worker and its JuiceFS client killed -9 together) holding a job;
-    machine A's worker recovers it once JuiceFS expires B's session and its rescan runs."""
+    """Machine B dies (its JuiceFS client and its worker killed -9) holding a job; machine A's
+    worker, running meanwhile, recovers it once JuiceFS expires B's session (its locks go) and
+    A's rescan runs."""
     b = c.worker("b", slow.url, name="worker-b-doomed")
     c.drop("b", "doomed", model="bench-400")
     wait_for("B runs it", lambda: streaming(c, "b", "doomed"), 20)
+    a = c.worker("a", fast.url, "--rescan-interval", "3", name="worker-a-rescuer")
+    time.sleep(4)  # a rescan of A's while B lives: it must leave B's job alone
+    assert c.result("a", "doomed") is None and "doomed.json" in c.names("a", "active"), "A took a job B runs"
     died = time.time()
     c.kill_machine("b", [b])
-    a = c.worker("a", fast.url, "--rescan-interval", "3", name="worker-a-rescuer")
     result = wait_for("A recovers the job", lambda: c.result("a", "doomed"), 90, every=0.2)
     took = time.time() - died
     assert result["worker"] == f"machine-a:{a.pid}", result["worker"]

@@ -68,11 +68,15 @@ class Process:
         return self.popen.poll() is None
 
     def children(self):
+        """Its child processes, by PID (a child is listed under the thread that forked it)."""
+        pids = []
         try:
-            with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
-                return [int(p) for p in f.read().split()]
+            for task in os.listdir(f"/proc/{self.pid}/task"):
+                with open(f"/proc/{self.pid}/task/{task}/children") as f:
+                    pids += [int(p) for p in f.read().split()]
         except OSError:
-            return []
+            pass
+        return pids
 
     def kill(self, sig=signal.SIGKILL, with_children=False):
         pids = (self.children() if with_children else []) + [self.pid]
@@ -156,16 +160,19 @@ class Cluster:
         return f"{self.mounts[machine][1]}/spool"
 
     def kill_machine(self, machine, workers):
-        """A machine's death: its workers and its JuiceFS client killed together (-9)."""
+        """A machine's death: its JuiceFS client and its workers killed (-9). The client goes
+        first: killed after it, a worker's open files would be released by the client still
+        alive (unlocking them at once), which a machine that loses power or network cannot do."""
         process, path = self.mounts.pop(machine)
-        pids = [w.pid for w in workers] + process.children() + [process.pid]
-        for pid in pids:
+        for pid in process.children() + [process.pid]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for p in workers + [process]:
-            p.popen.wait()
+        process.popen.wait()
+        time.sleep(0.2)
+        for worker in workers:
+            worker.kill()
         subprocess.run(["umount", "-l", path], stderr=subprocess.DEVNULL)
 
     def fake(self, name, *args):
@@ -175,7 +182,7 @@ class Cluster:
             cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
             subprocess.run([cc, "-O2", "-o", binary, FAKE_SOURCE], check=True)
         port = free_port()
-        process = self.spawn(name, [binary, "--port", str(port), *args])
+        process = self.spawn(name, [binary, "--port", str(port), "--models", "bench-1,bench-20,bench-400", *args])
         process.url = f"http://127.0.0.1:{port}"
         wait_for(f"{name} listens", lambda: self._connects(port), 10)
         return process
