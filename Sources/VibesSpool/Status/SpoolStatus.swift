@@ -70,21 +70,11 @@ public struct SpoolStatus: Codable, Sendable {
         public var hosts: [String]
         /// Jobs it is running.
         public var running: Int
-        /// When it last published (RFC 3339).
+        /// When it last published (RFC 3339; left out for a file that does not say).
         public var updatedAt: String?
         /// It has not published for over 30 s: dead, hung, or its machine cut off.
         public var stale: Bool
         enum CodingKeys: String, CodingKey { case host, pid, hosts, running, updatedAt = "updated_at", stale }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(host, forKey: .host)
-            try container.encode(pid, forKey: .pid)
-            try container.encode(hosts, forKey: .hosts)
-            try container.encode(running, forKey: .running)
-            try container.encode(updatedAt, forKey: .updatedAt)
-            try container.encode(stale, forKey: .stale)
-        }
     }
 
     public var spool: String
