@@ -9,8 +9,9 @@ import Testing
 @testable import VibesSpool
 
 /// A worker that pauses keeps nothing claimed that it is not running, and `status` never
-/// shows a job running that is not: on the fake, in this process.
-@Suite struct PausePutBackTests {
+/// shows a job running that is not: on the fake, in this process (in the serialized worker
+/// suite: one inotify watcher per process).
+extension SpoolWorkerTests {
     /// `flaky` gets 500s and waits out its backoffs, claimed; Ollama then goes away; `trigger`
     /// finds it gone, and `queued` comes in. One of those two fails with `ollama_not_running` (the
     /// one tried last, as the host's trial), the worker pauses, and every job it holds that is not
