@@ -43,6 +43,7 @@ GENERATED   ?= .build/share
 
 INSTALL     ?= install
 UNIT        := vibes-spool@.service
+API_UNIT    := vibes-spool-api@.service
 
 .PHONY: all build binary completions man install uninstall check-systemd check-metrics
 
@@ -85,6 +86,13 @@ install:
 	    systemd/$(UNIT) > '$(DESTDIR)$(UNITDIR)/$(UNIT).tmp'
 	chmod 0644 '$(DESTDIR)$(UNITDIR)/$(UNIT).tmp'
 	mv -f '$(DESTDIR)$(UNITDIR)/$(UNIT).tmp' '$(DESTDIR)$(UNITDIR)/$(UNIT)'
+	sed -e 's|/usr/local/bin/vibes-spool|$(BINDIR)/vibes-spool|g' \
+	    -e 's|/usr/local/share/doc/vibes-spool|$(DOCDIR)|g' \
+	    -e 's|/etc/default/vibes-spool|$(SYSCONFDIR)/default/vibes-spool|g' \
+	    -e 's|/etc/vibes-spool/|$(SYSCONFDIR)/vibes-spool/|g' \
+	    systemd/$(API_UNIT) > '$(DESTDIR)$(UNITDIR)/$(API_UNIT).tmp'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/$(API_UNIT).tmp'
+	mv -f '$(DESTDIR)$(UNITDIR)/$(API_UNIT).tmp' '$(DESTDIR)$(UNITDIR)/$(API_UNIT)'
 	$(INSTALL) -m 0644 systemd/vibes-spool.tmpfiles '$(DESTDIR)$(TMPFILESDIR)/vibes-spool.conf'
 	$(INSTALL) -m 0644 systemd/vibes-spool.sysusers '$(DESTDIR)$(SYSUSERSDIR)/vibes-spool.conf'
 	$(INSTALL) -m 0644 systemd/vibes-spool.env.example '$(DESTDIR)$(DOCDIR)/vibes-spool.env.example'
@@ -113,6 +121,7 @@ install:
 		echo; \
 		echo "Installed. Next: set OLLAMA_HOST in $(SYSCONFDIR)/default/vibes-spool if Ollama is not on this host, then"; \
 		echo "  systemctl enable --now vibes-spool@default.service"; \
+		echo "and for OpenAI's Batch API on 127.0.0.1:11435: systemctl enable --now vibes-spool-api@default.service"; \
 		echo "and add producers to the group: usermod -aG vibes-spool USER"; \
 	fi
 
@@ -121,13 +130,14 @@ install:
 # /var/spool/vibes-spool with its jobs, and the user and group vibes-spool.
 uninstall:
 	@if [ -z '$(DESTDIR)' ] && [ -d /run/systemd/system ]; then \
-		echo "systemctl stop 'vibes-spool@*.service'"; \
-		systemctl stop 'vibes-spool@*.service' || true; \
-		echo "systemctl disable vibes-spool@.service"; \
-		systemctl disable vibes-spool@.service || true; \
+		echo "systemctl stop 'vibes-spool@*.service' 'vibes-spool-api@*.service'"; \
+		systemctl stop 'vibes-spool@*.service' 'vibes-spool-api@*.service' || true; \
+		echo "systemctl disable vibes-spool@.service vibes-spool-api@.service"; \
+		systemctl disable vibes-spool@.service vibes-spool-api@.service || true; \
 	fi
 	rm -f '$(DESTDIR)$(BINDIR)/vibes-spool' \
 	      '$(DESTDIR)$(UNITDIR)/$(UNIT)' \
+	      '$(DESTDIR)$(UNITDIR)/$(API_UNIT)' \
 	      '$(DESTDIR)$(TMPFILESDIR)/vibes-spool.conf' \
 	      '$(DESTDIR)$(SYSUSERSDIR)/vibes-spool.conf' \
 	      '$(DESTDIR)$(DOCDIR)/vibes-spool.env.example' \

@@ -109,8 +109,7 @@ extension VibesSpoolCommand {
         func run() async throws {
             let logger = makeLogger()
             let configuration = try WorkerConfiguration.resolve(settings, environment: ProcessInfo.processInfo.environment)
-            // One event loop for every host's connections: the worker's loop runs there too.
-            let providers = OllamaProvider.sharingOneEventLoop(configuration.effectiveHosts.map { configuration.ollama(for: $0) })
+            let providers = configuration.effectiveHosts.map { OllamaProvider(configuration: configuration.ollama(for: $0)) }
             let spool = configuration.spool
             let metrics = metricsOptions.enabled ? SpoolMetrics(refresh: { $0.observe(spool: spool) }) : nil
             var services: [any Service] = []

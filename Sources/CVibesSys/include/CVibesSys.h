@@ -12,4 +12,8 @@ int vibes_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char 
 /// Glibc module). Returns 0, or -1 with errno set.
 int vibes_statfs_type(const char *path, long *type);
 
+/// `sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE)` (also _GNU_SOURCE only): starts
+/// writing a range back to disk without waiting for it.
+int vibes_start_writeback(int fd, long long offset, long long length);
+
 #endif

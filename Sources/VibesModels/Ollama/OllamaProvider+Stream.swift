@@ -31,8 +31,8 @@ extension OllamaProvider {
     }
 
     /// One streamed `/api/chat` exchange, read by an ``OllamaStreamReader`` on the event loop of
-    /// its connection (`.delegateAndChannel`: the reader asks for more bytes in the same call that
-    /// handed them over, so AsyncHTTPClient never holds any back).
+    /// its connection (it asks for more bytes in the same call that handed them over, so
+    /// AsyncHTTPClient never holds any back).
     private func streamChat(
         body: [UInt8], model: String, watchdog: ResponseWatchdog, output: OllamaStreamReader.Output
     ) async throws -> ChatResponse {
@@ -40,22 +40,7 @@ extension OllamaProvider {
         let reader = OllamaStreamReader(model: model, output: output, watchdog: watchdog) { status, body in
             OllamaProvider.statusError(status, body: body, baseURL: baseURL, model: model)
         }
-        let task: HTTPClient.Task<ChatResponse>
-        do {
-            let request = try HTTPClient.Request(
-                url: baseURL + "/api/chat", method: .POST, headers: OllamaWire.requestHeaders(jsonBody: true), body: .bytes(body))
-            task = client.execute(
-                request: request, delegate: reader, eventLoop: .delegateAndChannel(on: streamEventLoop))
-        } catch {
-            throw classify(error, headReceived: false, textBytes: 0)
-        }
-        watchdog.onExpiry { task.cancel() }
-        do {
-            return try await task.futureResult.get(cancellingWith: task.cancel)
-        } catch {
-            if let sinkError = reader.sinkError { throw sinkError }
-            throw classify(error, headReceived: reader.headReceived, textBytes: reader.textBytes)
-        }
+        return try await send(.POST, "/api/chat", body: body, reading: reader, watchdog: watchdog)
     }
 
     /// Decodes one reply object (a stream line or a whole reply), checking for `{"error": …}` before

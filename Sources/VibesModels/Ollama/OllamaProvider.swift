@@ -25,19 +25,14 @@ public final class OllamaProvider: ModelProvider {
     private let showCache = Mutex<[String: OllamaWire.ShowReply]>([:])
     /// Watches the time limits of every request in flight.
     let timeouts: TimeoutMonitor
-    /// The one event loop that reads every streamed reply (see ``OllamaStreamReader``): its
-    /// keep-alive connections are all there, so one is reused whenever one is idle.
-    let streamEventLoop: any EventLoop
-    /// Whole replies from an `http://` host, when this provider made its own HTTP client.
-    let plain: PlainHTTPClient?
-    /// `streamEventLoop` as a task executor: a caller's tasks that prefer it resume on the
-    /// thread that reads their replies.
-    public let taskExecutor: (any TaskExecutor)?
+    /// The event loop that reads every reply (see ``OllamaStreamReader``, ``OllamaWholeReader``)
+    /// and that the pool prefers for connections: they are made there and an idle one there is
+    /// leased first, so a reply is read where it arrives.
+    let replyEventLoop: any EventLoop
 
     /// `eventLoop`: the loop for this provider's connections, one of the client's group
     /// (`HTTPClient.defaultEventLoopGroup` when this provider makes its own client); by default
-    /// the group's next. Providers that share one (``sharingOneEventLoop(_:)``) share one
-    /// ``taskExecutor``'s thread.
+    /// the group's next.
     public init(configuration: Configuration = .init(), httpClient: HTTPClient? = nil, eventLoop: (any EventLoop)? = nil) {
         self.configuration = configuration
         self.timeouts = TimeoutMonitor(limits: [configuration.firstByteTimeout, configuration.idleTimeout])
@@ -57,19 +52,11 @@ public final class OllamaProvider: ModelProvider {
             self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
             self.ownsClient = true
         }
-        let eventLoop = eventLoop ?? client.eventLoopGroup.next()
-        self.streamEventLoop = eventLoop
-        self.taskExecutor = EventLoopTaskExecutor(eventLoop)
-        let connectTimeout = TimeAmount.nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))
-        self.plain = ownsClient
-            ? PlainHTTPClient.Target(baseURL: configuration.baseURL).map {
-                PlainHTTPClient(target: $0, eventLoop: eventLoop, connectTimeout: connectTimeout)
-            } : nil
+        self.replyEventLoop = eventLoop ?? client.eventLoopGroup.next()
     }
 
     /// Shuts the HTTP client down if this provider created it.
     public func shutdown() async throws {
-        try await plain?.shutdown().get()
         if ownsClient { try await client.shutdown() }
     }
 
@@ -123,32 +110,35 @@ public final class OllamaProvider: ModelProvider {
 
     // MARK: HTTP
 
-    /// One exchange whose reply is read whole (up to `maxBodyBytes`) on the connection's event
-    /// loop, by our own ``PlainHTTPClient`` for an `http://` host (else by an
-    /// ``OllamaBodyCollector`` through AsyncHTTPClient): the caller resumes once, with the body of
-    /// a 200, or the ``ModelError`` of any other status.
+    /// One exchange whose reply is read whole (up to `maxBodyBytes`): the body of a 200, or the
+    /// ``ModelError`` of any other status.
     func exchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, model: String?, watchdog: ResponseWatchdog) async throws -> ByteBuffer {
-        if let plain {
-            let promise = plain.eventLoop.makePromise(of: ByteBuffer.self)
-            let exchange = sendPlain(plain, method, path, body: body, model: model, watchdog: watchdog) { promise.completeWith($0) }
-            return try await promise.futureResult.get(cancellingWith: exchange.cancel)
+        let baseURL = configuration.baseURL
+        let reader = OllamaWholeReader(watchdog: watchdog, maxBytes: configuration.maxBodyBytes) { status, body in
+            OllamaProvider.statusError(status, body: body, baseURL: baseURL, model: model)
         }
-        let reply = try await clientExchange(method, path, body: body, watchdog: watchdog)
-        guard reply.status == .ok else {
-            throw Self.statusError(reply.status, body: reply.body, baseURL: configuration.baseURL, model: model)
-        }
-        return reply.body
+        return try await send(method, path, body: body, reading: reader, watchdog: watchdog)
     }
 
-    private func clientExchange(_ method: HTTPMethod, _ path: String, body: [UInt8]?, watchdog: ResponseWatchdog) async throws -> WholeReply {
-        let collector = OllamaBodyCollector(watchdog: watchdog, maxBytes: configuration.maxBodyBytes)
-        let task: HTTPClient.Task<WholeReply>
+    /// Sends one request through AsyncHTTPClient, its reply read by `reader` on ``replyEventLoop``,
+    /// ended by `watchdog`'s limits (which the caller runs, see ``limited(_:)``) or by cancelling
+    /// the caller. Every exchange with Ollama, whole or streamed, comes here, and every error it
+    /// ends with is classified here.
+    ///
+    /// The loop is a preference (`.delegate(on:)`), not a requirement (`.delegateAndChannel(on:)`):
+    /// AsyncHTTPClient (1.37) opens a connection of its own for a request that requires a loop and
+    /// closes it as soon as it is idle, so every request would open a new connection. A
+    /// preferred loop gets the pool's keep-alive connections, made on that loop.
+    func send<Reader: OllamaReplyReader>(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]?, reading reader: Reader, watchdog: ResponseWatchdog
+    ) async throws -> Reader.Response {
+        let task: HTTPClient.Task<Reader.Response>
         do {
             let request = try HTTPClient.Request(
                 url: configuration.baseURL + path, method: method, headers: OllamaWire.requestHeaders(jsonBody: body != nil),
                 body: body.map { .bytes($0) })
             // No deadline of AHC's own: the watchdog enforces the limits, and cancels the task.
-            task = client.execute(request: request, delegate: collector)
+            task = client.execute(request: request, delegate: reader, eventLoop: .delegate(on: replyEventLoop))
         } catch {
             throw classify(error, headReceived: false, textBytes: 0)
         }
@@ -156,7 +146,8 @@ public final class OllamaProvider: ModelProvider {
         do {
             return try await task.futureResult.get(cancellingWith: task.cancel)
         } catch {
-            throw classify(error, headReceived: collector.headReceived, textBytes: 0)
+            if let consumerError = reader.consumerError { throw consumerError }
+            throw classify(error, headReceived: reader.headReceived, textBytes: reader.textBytes)
         }
     }
 
@@ -216,15 +207,6 @@ public final class OllamaProvider: ModelProvider {
             provider: self.name, name: name, contextWindow: contextWindow, capabilities: capabilities,
             providerCapabilities: names, pricing: nil, local: true, sizeBytes: tag.size,
             modifiedAt: tag.modifiedAt.flatMap(RFC3339.parse))
-    }
-}
-
-extension OllamaProvider {
-    /// Providers for several hosts whose connections are all on one event loop, so that one
-    /// task executor (each provider's ``taskExecutor``) serves them all.
-    public static func sharingOneEventLoop(_ configurations: [Configuration]) -> [OllamaProvider] {
-        let eventLoop = HTTPClient.defaultEventLoopGroup.next()
-        return configurations.map { OllamaProvider(configuration: $0, eventLoop: eventLoop) }
     }
 }
 

@@ -41,20 +41,6 @@ public protocol ModelProvider: Sendable {
     /// Runs a chat and hands the reply text to `sink` where it arrives; returns the rest of the
     /// reply (see ``ChatTextSink``). A default goes through ``chatStream(_:)``.
     func chat(_ request: ChatRequest, streamingTextInto sink: any ChatTextSink) async throws -> ChatResponse
-
-    /// Where a caller's tasks that talk to this provider run at least cost, if the provider has
-    /// such a place (for Ollama: the event loop that reads its replies); `nil` (the default):
-    /// anywhere. Use it with `withTaskExecutorPreference`.
-    var taskExecutor: (any TaskExecutor)? { get }
-
-    /// Starts a chat whose whole reply goes to `completion`, called once: with the response or
-    /// the error ``chat(_:)`` would throw (a `CancellationError` when the call was cancelled).
-    /// For many small requests at once (a batch's lines): no task each where the provider can
-    /// help it. The default runs ``chat(_:)`` in a task (see `ModelCall.swift`).
-    func startChat(_ request: ChatRequest, completion: @escaping @Sendable (Result<ChatResponse, any Error>) -> Void) -> ModelCall
-
-    /// As ``startChat(_:completion:)``, for ``embed(_:)``.
-    func startEmbed(_ request: EmbedRequest, completion: @escaping @Sendable (Result<EmbedResponse, any Error>) -> Void) -> ModelCall
 }
 
 /// A model a provider holds in memory.
@@ -73,7 +59,6 @@ extension ModelProvider {
     public func probe() async throws { _ = try await models() }
     public func installedModels() async throws -> [String] { try await models().map(\.name) }
     public func loadedModels() async throws -> [LoadedModel] { [] }
-    public var taskExecutor: (any TaskExecutor)? { nil }
 
     public func embed(_ request: EmbedRequest) async throws -> EmbedResponse {
         throw ModelError.serverError(

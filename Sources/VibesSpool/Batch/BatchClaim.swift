@@ -28,13 +28,18 @@ public struct BatchClaim: Sendable {
 }
 
 /// The paths of one batch's files in one folder.
-struct BatchFiles {
-    let folder: String
-    let id: String
-    var input: String { "\(folder)/\(id).jsonl" }
-    var output: String { "\(folder)/\(id).output.jsonl" }
-    var errors: String { "\(folder)/\(id).errors.jsonl" }
-    var progress: String { "\(folder)/\(id).batch.json" }
+package struct BatchFiles {
+    package let folder: String
+    package let id: String
+    package var input: String { "\(folder)/\(id).jsonl" }
+    package var output: String { "\(folder)/\(id).output.jsonl" }
+    package var errors: String { "\(folder)/\(id).errors.jsonl" }
+    package var progress: String { "\(folder)/\(id).batch.json" }
+
+    package init(folder: String, id: String) {
+        self.folder = folder
+        self.id = id
+    }
     /// The commit record while a commit is under way (in `done/`).
     var commitRecord: String { "\(folder)/.\(id).batch.json.tmp" }
     var all: [String] { [input, output, errors, progress] }

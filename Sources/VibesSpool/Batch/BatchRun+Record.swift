@@ -7,7 +7,7 @@ import VibesModels
 
 /// A settled line as it is appended: its result, and what it counts for. Its output or errors
 /// line (``encoded()``) is encoded where the group is written, on the file-system threads, not
-/// on the event loop where the line ran (and only for lines not settled before).
+/// in the worker's loop (and only for lines not settled before).
 public struct BatchRecord: Sendable {
     public let number: Int
     public let customID: String

@@ -72,54 +72,29 @@ public enum BatchLineResult: Sendable {
 public func runLine(
     _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, now: @escaping @Sendable () -> Date = { Date() }
 ) async throws -> BatchLineResult {
-    let call = Mutex<(call: ModelCall?, cancelled: Bool)>((nil, false))
-    return try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { continuation in
-            let started = startLine(line, work: work, provider: provider, now: now) { continuation.resume(with: $0.map(\.result)) }
-            let cancelled = call.withLock { state in
-                state.call = started
-                return state.cancelled
-            }
-            if cancelled { started?.cancel() }
-        }
-    } onCancel: {
-        call.withLock { state in
-            state.cancelled = true
-            return state.call
-        }?.cancel()
-    }
+    try await lineReply(line, work: work, provider: provider, now: now).result
 }
 
-/// ``runLine(_:work:provider:now:)`` without a task: `completion` runs once, with the line's
-/// reply or what `runLine` would throw (for Ollama over `http://`, on the event loop that read
-/// the reply; for an invalid body, before this returns). The call cancels the line's request
-/// (`nil`: none was made).
-public func startLine(
-    _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, now: @escaping @Sendable () -> Date = { Date() },
-    completion: @escaping @Sendable (Result<LineReply, any Error>) -> Void
-) -> ModelCall? {
+/// ``runLine(_:work:provider:now:)`` with a chat's output body not built yet (see ``LineReply``).
+public func lineReply(
+    _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, now: @Sendable () -> Date = { Date() }
+) async throws -> LineReply {
     let openAI = line.url.isOpenAI
     switch work ?? line.work {
     case .invalid(let invalid):
-        completion(.success(.result(.failed(JobFailure(invalid)))))
-        return nil
+        return .result(.failed(JobFailure(invalid)))
     case .chat(let request):
-        return provider.startChat(request) { result in
-            completion(result.map { .chat($0, openAI: openAI, created: now()) })
-        }
+        return .chat(try await provider.chat(request), openAI: openAI, created: now())
     case .embed(let request):
-        return provider.startEmbed(request) { result in
-            completion(result.map { response in
-                let body = openAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
-                return .result(.succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil)))
-            })
-        }
+        let response = try await provider.embed(request)
+        let body = openAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
+        return .result(.succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil)))
     }
 }
 
-/// A line's reply as ``startLine(_:work:provider:now:completion:)`` gives it: a chat's output
-/// body is built from its response only when asked (``result``), where the line is encoded (for
-/// the worker: on the file-system threads, not on the event loop that reads the replies).
+/// A line's reply as ``lineReply(_:work:provider:now:)`` gives it: a chat's output body is built
+/// from its response only when asked (``result``), where the line is encoded (for the worker: on
+/// the file-system threads, with the line's group).
 public enum LineReply: Sendable {
     case result(BatchLineResult)
     /// `openAI`: OpenAI's `chat.completion` (a `/v1/…` line), else Ollama's own reply.

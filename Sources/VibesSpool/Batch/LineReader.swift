@@ -8,8 +8,8 @@ import Glibc
 /// longest line, never the whole file. Lines end with `\n`; a last line without one is still a
 /// line (`terminated == false`). A line over `maxLineBytes` is skipped to its end and reported as
 /// ``Line/tooLong(number:)`` without being held in memory.
-struct LineReader {
-    enum Line: Equatable {
+package struct LineReader {
+    package enum Line: Equatable {
         case line(number: Int, bytes: [UInt8], terminated: Bool)
         case tooLong(number: Int)
     }
@@ -28,7 +28,7 @@ struct LineReader {
     /// The file offset just past the last line returned (its newline included).
     private(set) var consumedOffset: off_t
 
-    init(fd: Int32, path: String, from offset: off_t = 0, maxLineBytes: Int = 16 << 20, chunkSize: Int = 64 << 10) {
+    package init(fd: Int32, path: String, from offset: off_t = 0, maxLineBytes: Int = 16 << 20, chunkSize: Int = 64 << 10) {
         self.fd = fd
         self.path = path
         self.fileOffset = offset
@@ -38,7 +38,7 @@ struct LineReader {
     }
 
     /// The next line, or `nil` at the end of the file.
-    mutating func next() throws -> Line? {
+    package mutating func next() throws -> Line? {
         var skipping = false
         while true {
             if let newline = findNewline() {

@@ -13,9 +13,8 @@ extension JobRunner {
     /// Streams the reply into the partial file under the job's deadline. The text is written
     /// where it arrives (the HTTP client's event loop), one `write(2)` per piece of the reply.
     /// The request goes out in a child task while the file-system threads create (or, on a
-    /// retry, empty) the partial file: Ollama works meanwhile, and the event loop, where this task
-    /// runs, does not wait for the disk (should the first text come first, it creates the file
-    /// itself).
+    /// retry, empty) the partial file: Ollama works meanwhile (should the first text come first,
+    /// it creates the file itself).
     func stream(
         _ request: JobRequest, into partial: PartialFile, deadline: ContinuousClock.Instant?, startedAt: Date
     ) async throws -> ReplySummary {

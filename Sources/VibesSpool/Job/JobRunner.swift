@@ -18,9 +18,8 @@ struct JobContext: Sendable {
     /// Attempts started, counting earlier claims'.
     var attempts: Int
     let startedAt: Date
-    /// The job's own `timeout`, as an instant and as seconds since 1970.
+    /// The job's own `timeout`, as an instant.
     let deadline: ContinuousClock.Instant?
-    let deadlineSince1970: Double?
     var lastError: ModelError?
     /// Reply bytes the last attempt wrote.
     var partialBytes = 0
@@ -96,8 +95,7 @@ struct JobRunner: Sendable {
             return .ready(
                 JobContext(
                     job: job, request: request, attempts: job.previousAttempts, startedAt: startedAt,
-                    deadline: request.timeout.map { ContinuousClock.now + $0 },
-                    deadlineSince1970: request.timeout.map { startedAt.timeIntervalSince1970 + $0.seconds }))
+                    deadline: request.timeout.map { ContinuousClock.now + $0 }))
         }
     }
 

@@ -13,14 +13,18 @@ import VibesModels
 /// A batch's counts as its progress file tells them.
 public struct BatchCounts: Sendable, Hashable {
     public var id: String
-    /// `validating`, `in_progress`, `completed`.
+    /// `validating`, `in_progress`, `completed` (and `cancelled`, `expired`).
     public var status: String
     public var total: Int
     public var completed: Int
     public var failed: Int
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var inProgressAt: Date?
+    public var completedAt: Date?
 
     /// Reads `ID.batch.json`; `nil` when it is not (yet) a progress file.
-    init?(progressFile bytes: [UInt8]) {
+    public init?(progressFile bytes: [UInt8]) {
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), let id = value["id"]?.stringValue,
             let counts = value["request_counts"]
         else { return nil }
@@ -29,6 +33,10 @@ public struct BatchCounts: Sendable, Hashable {
         self.total = Int(counts["total"]?.doubleValue ?? 0)
         self.completed = Int(counts["completed"]?.doubleValue ?? 0)
         self.failed = Int(counts["failed"]?.doubleValue ?? 0)
+        self.promptTokens = Int(value["usage"]?["prompt_tokens"]?.doubleValue ?? 0)
+        self.completionTokens = Int(value["usage"]?["completion_tokens"]?.doubleValue ?? 0)
+        self.inProgressAt = value["in_progress_at"]?.stringValue.flatMap(RFC3339.parse)
+        self.completedAt = value["completed_at"]?.stringValue.flatMap(RFC3339.parse)
     }
 }
 

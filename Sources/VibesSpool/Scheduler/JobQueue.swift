@@ -10,7 +10,7 @@
 /// skipped by the `isWaiting` test the caller passes in.
 struct JobQueue {
     struct Item: Equatable {
-        var queuedAt: Double
+        var queuedAt: ContinuousClock.Instant
         var token: Int
     }
 
@@ -64,7 +64,7 @@ struct JobQueue {
     /// priority → load key → group.
     private(set) var levels: [Int: [String: Group]] = [:]
 
-    mutating func insert(token: Int, priority: Int, loadKey: String, queuedAt: Double) {
+    mutating func insert(token: Int, priority: Int, loadKey: String, queuedAt: ContinuousClock.Instant) {
         levels[priority, default: [:]][loadKey, default: Group()].insert(Item(queuedAt: queuedAt, token: token))
     }
 

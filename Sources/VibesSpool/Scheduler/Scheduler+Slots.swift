@@ -54,10 +54,11 @@ extension Scheduler {
     }
 
     /// For a host that is down: the oldest job whose model no host that is up has, and which
-    /// this host has (or may have: it never answered).
+    /// this host has (or may have: it never answered). None while a host has not answered yet:
+    /// it may have the model, and a trial's failure would name it as not running.
     mutating func pickBlocked(for host: Int, excluding tried: Set<String>) -> Int? {
         // A host that is up but cannot list its models may have any of them.
-        guard !hosts.contains(where: { $0.state == .up && $0.installed == nil }) else { return nil }
+        guard !hosts.contains(where: { $0.state == .unknown || ($0.state == .up && $0.installed == nil) }) else { return nil }
         let available = Set(hosts.filter { $0.state == .up }.flatMap { $0.installed ?? [] })
         let installed = hosts[host].installed
         let jobs = self.jobs

@@ -3,8 +3,8 @@
 //===----------------------------------------------------------------------===//
 
 /// Decides which job runs where and when, and nothing else: a value that takes events and
-/// returns actions. It does no I/O, reads no clock (time comes in with each event) and starts
-/// no task; the worker (``SpoolWorker``) turns its actions into effects.
+/// returns actions. It does no I/O, reads no clock (time comes in with each event, as an instant
+/// of the monotonic clock: a step of the wall clock moves no retry) and starts no task; the worker (``SpoolWorker``) turns its actions into effects.
 ///
 /// A job is *waiting* (in `incoming/`, or claimed and due for another attempt), *running* (on
 /// a host's slot), *committing* (its reply is in, or it fails: no slot held) or *retrying*
@@ -14,15 +14,15 @@
 struct Scheduler {
     struct Options: Sendable, Equatable {
         var order: JobOrder = .model
-        var maxWait: Double = 120
+        var maxWait: Duration = .seconds(120)
         var retries = 3
-        var backoffBase: Double = 1
-        var backoffCap: Double = 60
+        var backoffBase: Duration = .seconds(1)
+        var backoffCap: Duration = .seconds(60)
         var once = false
 
         /// The delay before retry (or probe) number `n` (1-based): base, 2×base, … capped.
-        func backoff(_ n: Int) -> Double {
-            min(backoffBase * Double(1 << min(max(n - 1, 0), 20)), backoffCap)
+        func backoff(_ n: Int) -> Duration {
+            min(backoffBase * (1 << min(max(n - 1, 0), 20)), backoffCap)
         }
     }
 
@@ -48,14 +48,14 @@ struct Scheduler {
     }
 
     struct Job: Equatable {
-        enum State: Equatable { case waiting, running(host: Int?), committing, retrying(at: Double) }
+        enum State: Equatable { case waiting, running(host: Int?), committing, retrying(at: ContinuousClock.Instant) }
         /// Its name in `incoming/`, until it ends.
         var name: String
         /// Normalized model; `nil` for a file that is not a valid request.
         var model: String?
         var loadKey: String
         var priority: Int
-        var queuedAt: Double
+        var queuedAt: ContinuousClock.Instant
         var state = State.waiting
         /// Claimed by this worker (it came back for another attempt).
         var claimed = false
@@ -70,28 +70,30 @@ struct Scheduler {
     var nextToken = 0
     var stopping = false
     /// Every host down after an `ollama_not_running` failure: nothing is claimed.
-    var unreachableSince: Double?
+    var unreachableSince: ContinuousClock.Instant?
     /// The spool's disk is full: nothing is claimed; failed disk probes so far.
-    var diskFull: (since: Double, probes: Int)?
+    var diskFull: (since: ContinuousClock.Instant, probes: Int)?
     /// Disk probes since a job last ended: a disk that fills again right after a resume is
     /// probed later and later, not in a loop.
     var diskProbes = 0
     /// Names put back after a spool error: not claimed again before `until`.
-    var cooling: [String: (until: Double, strikes: Int)] = [:]
+    var cooling: [String: (until: ContinuousClock.Instant, strikes: Int)] = [:]
     /// Requests seen while their name cools down.
     var delayed: [QueuedRequest] = []
     /// Batches whose lines are still coming.
     var openBatches: Set<String> = []
     /// Jobs waiting out a backoff, and when it ends: kept apart so that time events cost the
     /// number of retries, not the number of jobs.
-    var retrying: [Int: Double] = [:]
+    var retrying: [Int: ContinuousClock.Instant] = [:]
     /// Hosts asked for their model lists because some waiting model is on none.
     var missingRound: Set<Int>?
-    var wakeAt: Double?
+    var wakeAt: ContinuousClock.Instant?
     var exited = false
-    private(set) var now: Double = 0
+    private(set) var now: ContinuousClock.Instant
 
-    init(hosts: [(url: String, slots: Int)], options: Options) {
+    /// `now`: when it starts (each event brings the time it is handled at).
+    init(hosts: [(url: String, slots: Int)], options: Options, now: ContinuousClock.Instant) {
+        self.now = now
         self.hosts = hosts.map { Host(url: $0.url, slots: max(1, $0.slots)) }
         self.options = options
     }
@@ -100,7 +102,7 @@ struct Scheduler {
     var waiting: Int { jobs.values.reduce(0) { $1.state == .waiting ? $0 + 1 : $0 } }
 
     /// What to do first: read every host's model lists.
-    mutating func start(now: Double) -> [SchedulerAction] {
+    mutating func start(now: ContinuousClock.Instant) -> [SchedulerAction] {
         self.now = now
         return hosts.indices.map { index in
             hosts[index].refreshing = true
@@ -108,7 +110,7 @@ struct Scheduler {
         }
     }
 
-    mutating func handle(_ event: SchedulerEvent, now: Double) -> [SchedulerAction] {
+    mutating func handle(_ event: SchedulerEvent, now: ContinuousClock.Instant) -> [SchedulerAction] {
         self.now = now
         var actions: [SchedulerAction] = []
         switch event {
@@ -188,7 +190,7 @@ struct Scheduler {
 
     /// Moves retries that are due back into the queue; asks for a tick at the next one.
     private mutating func wakeForRetries(_ actions: inout [SchedulerAction]) {
-        var next: Double?
+        var next: ContinuousClock.Instant?
         for (token, at) in retrying {
             if at <= now {
                 retrying[token] = nil
@@ -199,8 +201,8 @@ struct Scheduler {
             }
         }
         if !delayed.isEmpty {
-            let due = delayed.filter { (cooling[$0.name]?.until ?? 0) <= now }
-            delayed.removeAll { (cooling[$0.name]?.until ?? 0) <= now }
+            let due = delayed.filter { cooling[$0.name].map { $0.until <= now } ?? true }
+            delayed.removeAll { cooling[$0.name].map { $0.until <= now } ?? true }
             queued(due, &actions)
             for request in delayed {
                 let at = cooling[request.name]!.until

@@ -12,10 +12,10 @@ struct QueuedRequest: Sendable, Equatable {
     /// ``ModelKey/load(model:options:)``.
     var loadKey: String
     var priority: Int
-    /// Its modification time, seconds since 1970.
-    var queuedAt: Double
+    /// Its modification time, as an instant of the monotonic clock (see ``WallClock``).
+    var queuedAt: ContinuousClock.Instant
 
-    init(name: String, model: String?, loadKey: String? = nil, priority: Int = 0, queuedAt: Double) {
+    init(name: String, model: String?, loadKey: String? = nil, priority: Int = 0, queuedAt: ContinuousClock.Instant) {
         self.name = name
         self.model = model
         self.loadKey = loadKey ?? model.map(ModelKey.normalized) ?? ""
@@ -42,8 +42,8 @@ struct AttemptFailure: Sendable, Equatable {
     var retryable = false
     /// Attempts started so far, counting earlier claims'.
     var attempts: Int
-    /// The job's own deadline, seconds since 1970.
-    var deadline: Double?
+    /// The job's own deadline.
+    var deadline: ContinuousClock.Instant?
     /// The spool's disk is full: the attempt does not count, the job waits for space.
     var diskFull = false
 }
@@ -108,12 +108,12 @@ enum SchedulerAction: Sendable, Equatable {
     case putBack(token: Int)
     /// Read `/api/tags` and `/api/ps` of a host.
     case refreshModels(host: Int)
-    /// Probe a host (`GET /api/version`) after a delay (seconds).
-    case probe(host: Int, after: Double)
+    /// Probe a host (`GET /api/version`) after a delay.
+    case probe(host: Int, after: Duration)
     /// Check for free disk space after a delay.
-    case probeDisk(after: Double)
-    /// Send a ``SchedulerEvent/tick`` at this time (seconds since 1970).
-    case wake(at: Double)
+    case probeDisk(after: Duration)
+    /// Send a ``SchedulerEvent/tick`` at this instant.
+    case wake(at: ContinuousClock.Instant)
     case log(SchedulerNotice)
     /// Nothing runs and nothing will: the worker may stop (`--once`, or shutdown done).
     case exit
@@ -125,7 +125,7 @@ enum SchedulerNotice: Sendable, Equatable {
     case hostUp(host: Int)
     case paused(reason: String)
     case resumed
-    case retrying(token: Int, at: Double)
+    case retrying(token: Int, at: ContinuousClock.Instant)
     /// The job's attempt failed on `from`; it goes at once to another host with its model.
     case moved(token: Int, from: Int)
 }

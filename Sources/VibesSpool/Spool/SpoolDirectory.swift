@@ -37,10 +37,12 @@ public struct SpoolDirectory: Sendable {
     public var active: String { root + "/active" }
     public var done: String { root + "/done" }
     public var failed: String { root + "/failed" }
+    /// Cancel requests: `cancel/ID` (see `Cancel/`).
+    public var cancel: String { root + "/cancel" }
     /// Where workers publish their state for `status` (one small file each).
     public var workers: String { root + "/.workers" }
 
-    public var folders: [String] { [tmp, incoming, active, done, failed] }
+    public var folders: [String] { [tmp, incoming, active, done, failed, cancel] }
 
     /// Creates the spool and any missing folder. Modes are group-writable; a setgid parent's
     /// group is inherited by the kernel, so nothing here sets the setgid bit itself.

@@ -124,7 +124,7 @@ extension SpoolDirectory {
     func peek(_ name: String) -> QueuedRequest? {
         let path = RawPath(incoming, FileName(escaped: name))
         guard let info = try? FileSystem.lstatPath(path) else { return nil }
-        let queuedAt = FileSystem.seconds(info.st_mtim)
+        let queuedAt = WallClock.instant(since1970: FileSystem.seconds(info.st_mtim))
         guard FileSystem.isRegular(info), Int(info.st_size) <= 16 << 20,
             let fd = try? FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
         else { return QueuedRequest(name: name, model: nil, queuedAt: queuedAt) }

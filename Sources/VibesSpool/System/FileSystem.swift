@@ -7,8 +7,8 @@ import Glibc
 
 /// Thin wrappers over the system calls the spool protocol is made of. Paths are plain strings,
 /// or ``RawPath``s where a name may not be UTF-8; every call retries `EINTR`.
-enum FileSystem {
-    enum RenameOutcome: Equatable {
+package enum FileSystem {
+    package enum RenameOutcome: Equatable {
         case renamed
         /// The source is gone: someone else took it.
         case sourceMissing
@@ -23,7 +23,7 @@ enum FileSystem {
     /// A crash between that `link` and `unlink` leaves one file under both names. So when `to`
     /// exists and is the very file `from` names, the move is completed (`from` is unlinked)
     /// instead of being refused: a later attempt finishes the interrupted one.
-    static func renameNoReplace(_ from: String, _ to: String, byLink: Bool = false) throws -> RenameOutcome {
+    package static func renameNoReplace(_ from: String, _ to: String, byLink: Bool = false) throws -> RenameOutcome {
         try renameNoReplace(RawPath(from), RawPath(to), byLink: byLink)
     }
 
@@ -62,7 +62,7 @@ enum FileSystem {
     }
 
     /// Whether both paths exist and name the same file (not following symlinks).
-    static func sameFile(_ a: String, _ b: String) throws -> Bool {
+    package static func sameFile(_ a: String, _ b: String) throws -> Bool {
         try sameFile(RawPath(a), RawPath(b))
     }
 
@@ -72,7 +72,7 @@ enum FileSystem {
     }
 
     /// `lstat`: never follows a symlink. `nil` if the path does not exist.
-    static func lstatPath(_ path: String) throws -> stat? {
+    package static func lstatPath(_ path: String) throws -> stat? {
         try lstatPath(RawPath(path))
     }
 
@@ -83,21 +83,21 @@ enum FileSystem {
         throw SpoolError("lstat", "\(path)")
     }
 
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
 
-    static func fstatFD(_ fd: Int32, path: String) throws -> stat {
+    package static func fstatFD(_ fd: Int32, path: String) throws -> stat {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SpoolError("fstat", path) }
         return info
     }
 
-    static func isRegular(_ info: stat) -> Bool { (info.st_mode & S_IFMT) == S_IFREG }
+    package static func isRegular(_ info: stat) -> Bool { (info.st_mode & S_IFMT) == S_IFREG }
 
     /// What kind of file `info` describes, for messages.
-    static func kind(_ info: stat) -> String {
+    package static func kind(_ info: stat) -> String {
         switch info.st_mode & S_IFMT {
         case S_IFREG: "a regular file"
         case S_IFDIR: "a directory"
@@ -111,7 +111,7 @@ enum FileSystem {
     }
 
     /// Opens `path` with `flags` (always `O_CLOEXEC`). Returns `nil` for `ENOENT`.
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o666) throws -> Int32? {
+    package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o666) throws -> Int32? {
         try open(RawPath(path), flags, mode: mode)
     }
 
@@ -125,7 +125,7 @@ enum FileSystem {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < bytes.count {
             let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
@@ -137,17 +137,17 @@ enum FileSystem {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
         try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
     }
 
-    static func writeAll(_ fd: Int32, _ text: String, path: String) throws {
+    package static func writeAll(_ fd: Int32, _ text: String, path: String) throws {
         var text = text
         try text.withUTF8 { try writeAll(fd, UnsafeRawBufferPointer($0), path: path) }
     }
 
     /// Reads up to `limit` bytes from the start of `fd`.
-    static func readAll(_ fd: Int32, limit: Int, path: String) throws -> [UInt8] {
+    package static func readAll(_ fd: Int32, limit: Int, path: String) throws -> [UInt8] {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         var offset: off_t = 0
@@ -165,14 +165,14 @@ enum FileSystem {
     }
 
     /// Reads a whole small file, or `nil` if it does not exist.
-    static func readFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8]? {
+    package static func readFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8]? {
         guard let fd = try open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
         defer { close(fd) }
         return try readAll(fd, limit: limit, path: path)
     }
 
     /// Writes a small file whole (create or truncate), without fsync.
-    static func writeFile(_ path: String, _ text: String) throws {
+    package static func writeFile(_ path: String, _ text: String) throws {
         guard let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: 0o660) else {
             throw SpoolError("create", path, errno: ENOENT)
         }
@@ -183,7 +183,7 @@ enum FileSystem {
     /// Creates `path`, lets `body` write it, then fsyncs and closes it. On any error the file
     /// is closed and removed. An existing file is an error, or with `replacingStale`, left over
     /// from a crash: removed first.
-    static func createDurably(
+    package static func createDurably(
         _ path: String, mode: mode_t = 0o664, replacingStale: Bool = false, _ body: (Int32) throws -> Void
     ) throws {
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
@@ -206,22 +206,28 @@ enum FileSystem {
         }
     }
 
-    static func fsyncFD(_ fd: Int32, path: String) throws {
+    package static func fsyncFD(_ fd: Int32, path: String) throws {
         while fsync(fd) != 0 {
             if errno == EINTR { continue }
             throw SpoolError("fsync", path)
         }
     }
 
+    /// Starts writing `length` bytes from `offset` back to disk without waiting (a later fsync
+    /// then finds less to do). Best effort: an error is ignored.
+    package static func startWriteback(_ fd: Int32, offset: Int64, length: Int64) {
+        _ = vibes_start_writeback(fd, offset, length)
+    }
+
     /// Flushes a directory's entries (renames into or out of it) to disk.
-    static func fsyncDirectory(_ path: String) throws {
+    package static func fsyncDirectory(_ path: String) throws {
         guard let fd = try open(path, O_RDONLY | O_DIRECTORY) else { throw SpoolError("open", path, errno: ENOENT) }
         defer { close(fd) }
         try fsyncFD(fd, path: path)
     }
 
     /// Removes a file; a missing file is fine.
-    static func remove(_ path: String) throws {
+    package static func remove(_ path: String) throws {
         try remove(RawPath(path))
     }
 
@@ -230,7 +236,7 @@ enum FileSystem {
     }
 
     /// Creates a directory (and missing parents); an existing one is fine.
-    static func makeDirectory(_ path: String, mode: mode_t = 0o2775) throws {
+    package static func makeDirectory(_ path: String, mode: mode_t = 0o2775) throws {
         if mkdir(path, mode & 0o777) == 0 { return }
         switch errno {
         case EEXIST:
@@ -247,13 +253,13 @@ enum FileSystem {
         }
     }
 
-    static func directoryName(_ path: String) -> String {
+    package static func directoryName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// The names in a directory (without `.` and `..`), for people: see ``FileName/description``.
-    static func list(_ path: String) throws -> [String] {
+    package static func list(_ path: String) throws -> [String] {
         try listNames(path).map(\.description)
     }
 
@@ -272,7 +278,7 @@ enum FileSystem {
     }
 
     /// Takes an exclusive `flock` without waiting. `false` if someone else holds it.
-    static func tryLock(_ fd: Int32, path: String) throws -> Bool {
+    package static func tryLock(_ fd: Int32, path: String) throws -> Bool {
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             if errno == EWOULDBLOCK { return false }
@@ -281,7 +287,7 @@ enum FileSystem {
         return true
     }
 
-    static func seconds(_ time: timespec) -> Double {
+    package static func seconds(_ time: timespec) -> Double {
         Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -110,8 +110,7 @@ public struct WorkerConfiguration: Sendable {
     /// The scheduler's options.
     var schedulerOptions: Scheduler.Options {
         Scheduler.Options(
-            order: order, maxWait: maxWait.seconds, retries: retries, backoffBase: backoffBase.seconds,
-            backoffCap: backoffCap.seconds, once: once)
+            order: order, maxWait: maxWait, retries: retries, backoffBase: backoffBase, backoffCap: backoffCap, once: once)
     }
 }
 

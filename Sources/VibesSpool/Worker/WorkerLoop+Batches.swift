@@ -126,7 +126,7 @@ extension WorkerLoop {
     private static func read(_ id: String, run: BatchRun, wanted: Int, io: SpoolIO, worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
         group.addTask {
             do {
-                // Read and translated on the blocking pool: the event loop only queues them.
+                // Read and translated on the blocking pool: the worker's loop only queues them.
                 let read = try await io.run { try Self.translated(run.nextLines(max: wanted), batch: id) }
                 worker.send(.batchLines(id: id, read, exhausted: read.isEmpty))
             } catch {

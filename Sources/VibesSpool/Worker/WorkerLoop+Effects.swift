@@ -17,7 +17,7 @@ extension WorkerLoop {
             switch action {
             case .start(let token, _, let host) where token < 0:
                 guard let state = lines[token] else { continue }
-                startAttempt(token, state, host: host)
+                startAttempt(token, state, host: host, &group)
             case .fail(let token, _, let reason) where token < 0:
                 guard let state = lines[token] else { continue }
                 let failure = Self.failure(reason, model: state.model ?? "", lastError: state.lastError)
@@ -41,7 +41,7 @@ extension WorkerLoop {
             case .probeDisk(let delay):
                 Self.spawn(.probeDisk(after: delay), runners, io, worker, &group)
             case .wake(let at):
-                Self.spawn(.wake(after: max(0, at - Self.now())), runners, io, worker, &group)
+                Self.spawn(.wake(after: max(.zero, at - .now)), runners, io, worker, &group)
             case .log(let notice):
                 log(notice)
             case .exit:
@@ -57,9 +57,9 @@ extension WorkerLoop {
         /// `paused`: put back by a pause (else by a shutdown).
         case putBack(token: Int, context: JobContext?, paused: Bool)
         case refresh(host: Int)
-        case probe(host: Int, after: Double)
-        case probeDisk(after: Double)
-        case wake(after: Double)
+        case probe(host: Int, after: Duration)
+        case probeDisk(after: Duration)
+        case wake(after: Duration)
     }
 
     private static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
@@ -98,31 +98,30 @@ extension WorkerLoop {
         }
     }
 
-    /// A line's attempt: its request sent without a task of its own (``startLine``), its end
-    /// sent back as an event from where the reply was read. Cancelled at the grace's end.
-    private func startAttempt(_ token: Int, _ state: LineState, host: Int?) {
+    /// A line's attempt: a child task of the loop's group (cancelled with it at the grace's
+    /// end: the line goes back), its end sent back as an event.
+    private func startAttempt(_ token: Int, _ state: LineState, host: Int?, _ group: inout DiscardingTaskGroup) {
         let runner = runners[host ?? 0]
-        let (worker, line, hostURL) = (self.worker, state.line, host == nil ? nil : runner.hostURL)
-        let call = startLine(line, work: state.work, provider: runner.provider) { result in
-            switch result {
-            case .success(let reply):
+        let (worker, line, work, hostURL) = (self.worker, state.line, state.work, host == nil ? nil : runner.hostURL)
+        linesOut.insert(token)
+        group.addTask {
+            do {
+                let reply = try await lineReply(line, work: work, provider: runner.provider)
                 // Built and encoded where it is written (see BatchRecord): the loop only gathers lines.
                 worker.send(.lineSettled(token: token, BatchRecord(line, reply: reply, host: hostURL), generated: true))
-            case .failure(is CancellationError):
+            } catch is CancellationError {
                 worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
-            case .failure(let error as ModelError):
+            } catch let error as ModelError {
                 worker.send(.lineFailed(token: token, error))
-            case .failure(let error):
+            } catch {
                 worker.send(.lineSettled(token: token, BatchRecord(line, .failure(error), host: hostURL), generated: true))
             }
         }
-        // Its end is an event, handled after this: the call is forgotten there.
-        if let call { calls[token] = call }
     }
 
-    /// Sleeps `seconds`; false when cancelled.
-    private static func sleep(_ seconds: Double) async -> Bool {
-        (try? await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up))))) != nil
+    /// Sleeps `delay`; false when cancelled.
+    private static func sleep(_ delay: Duration) async -> Bool {
+        (try? await Task.sleep(for: delay)) != nil
     }
 
     private static func start(token: Int, name: String?, context: JobContext?, host: Int?, runner: JobRunner, worker: SpoolWorker) async {
@@ -175,7 +174,7 @@ extension WorkerLoop {
             worker.send(.scheduler(.generationEnded(token: token)))
             committed(await runner.commitEmbedded(context, response), token: token, context: context, worker: worker)
         case .failed(let error):
-            worker.send(.attemptFailed(token: token, context, AttemptFailure(error, attempts: context.attempts, deadline: context.deadlineSince1970)))
+            worker.send(.attemptFailed(token: token, context, AttemptFailure(error, attempts: context.attempts, deadline: context.deadline)))
         case .cancelled:
             _ = await runner.putBack(context, reason: "stopped")
             worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
@@ -247,7 +246,7 @@ extension WorkerLoop {
 }
 
 extension AttemptFailure {
-    init(_ error: ModelError, attempts: Int, deadline: Double?) {
+    init(_ error: ModelError, attempts: Int, deadline: ContinuousClock.Instant?) {
         var (modelMissing, broken) = (false, false)
         if case .modelNotInstalled = error { modelMissing = true }
         if case .streamInterrupted = error { broken = true }

@@ -82,7 +82,7 @@ extension WorkerLoop {
             logger.warning("\(what): attempt failed on \(hosts[from].url) (\(error.map { "\($0)" } ?? "")); it goes to another host with its model")
         case .retrying(let token, let at):
             guard let context = contexts[token] else { return }
-            let delay = max(0, at - Self.now())
+            let delay = max(.zero, at - Self.now()).seconds
             logger.warning(
                 "attempt \(context.attempts) failed (\(context.lastError.map { "\($0)" } ?? "")); retrying in \(ModelErrorFormat.seconds(delay))",
                 metadata: ["job": "\(context.job.id)"])
@@ -112,7 +112,7 @@ extension WorkerLoop {
         var retrying: [WorkerStateFile.Retrying] = []
         for (token, job) in scheduler.jobs {
             guard case .retrying(let at) = job.state, let context = contexts[token] else { continue }
-            retrying.append(.init(id: context.job.id, attempts: context.attempts, nextAt: RFC3339.format(Date(timeIntervalSince1970: at))))
+            retrying.append(.init(id: context.job.id, attempts: context.attempts, nextAt: RFC3339.format(WallClock.date(of: at))))
         }
         let hosts = scheduler.hosts.map { host in
             WorkerStateFile.Host(

@@ -31,8 +31,8 @@ final class WorkerLoop {
     /// Batch lines the scheduler holds, by their (negative) tokens.
     var lines: [Int: LineState] = [:]
     var nextLineToken = 0
-    /// Batch lines whose request is out (see `startAttempt`), to cancel at the grace's end.
-    var calls: [Int: ModelCall] = [:]
+    /// Batch lines whose attempt is under way (see `startAttempt`), for the stop's log lines.
+    var linesOut: Set<Int> = []
     /// Batches a crashed worker left in `active/`, opened at start.
     let resumedBatches: [BatchClaim]
     var stateChanged = true
@@ -54,10 +54,11 @@ final class WorkerLoop {
         self.runners = zip(hosts, worker.providers).map { host, provider in
             JobRunner(configuration: worker.configuration, io: io, logger: worker.logger, provider: provider, hostURL: host.url, metrics: worker.metrics)
         }
-        self.scheduler = Scheduler(hosts: hosts.map { ($0.url, $0.concurrency) }, options: worker.configuration.schedulerOptions)
+        self.scheduler = Scheduler(hosts: hosts.map { ($0.url, $0.concurrency) }, options: worker.configuration.schedulerOptions, now: Self.now())
     }
 
-    static func now() -> Double { Date().timeIntervalSince1970 }
+    /// The time the scheduler runs on (see ``WallClock``).
+    static func now() -> ContinuousClock.Instant { .now }
 
     func run() async throws {
         let spool = configuration.spool
@@ -91,12 +92,7 @@ final class WorkerLoop {
         let hosts = configuration.effectiveHosts.map { "\($0.url) (concurrency \($0.concurrency))" }.joined(separator: ", ")
         logger.info("watching \(spool.incoming); Ollama at \(hosts); order \(configuration.order.rawValue); \(queued.count) job(s) queued")
 
-        // The loop and every effect's task run where the first host's replies are read (with
-        // one event loop for all hosts, where all are): a line or job resumes on the thread
-        // that read its reply, not on another woken for it. File I/O goes to the pool.
-        await withTaskExecutorPreference(worker.providers.first?.taskExecutor) {
-            await runEvents(queued: queued, queuedBatches: queuedBatches)
-        }
+        await runEvents(queued: queued, queuedBatches: queuedBatches)
         await closeBatches()
         await watcher?.stop()
         try? FileSystem.remove(WorkerStateFile.path(in: spool, host: hostName(), pid: getpid()))
@@ -120,13 +116,7 @@ final class WorkerLoop {
                 }
             }
             group.cancelAll()
-            cancelCalls()
         }
-    }
-
-    /// Ends the batch lines' requests still out: each line goes back (its `putBack` event).
-    private func cancelCalls() {
-        for call in calls.values { call.cancel() }
     }
 
     func handle(_ event: SpoolWorker.Event, _ group: inout DiscardingTaskGroup) {
@@ -135,7 +125,7 @@ final class WorkerLoop {
             switch event {
             case .jobEnded(let token, let outcome) where token < 0:
                 // A batch line: the batch counts, when it is done.
-                calls[token] = nil
+                linesOut.remove(token)
                 lineEnded(token, outcome, &group)
                 return
             case .jobEnded(let token, let outcome):
@@ -186,12 +176,12 @@ final class WorkerLoop {
         case .batchClosed(let key, let id):
             batchClosed(key: key, id: id, &group)
         case .lineSettled(let token, let record, let generated):
-            calls[token] = nil
+            linesOut.remove(token)
             lineSettled(token, record, generated: generated, &group)
         case .linesRecorded(let id, let recorded):
             linesRecorded(id, recorded, &group)
         case .lineFailed(let token, let error):
-            calls[token] = nil
+            linesOut.remove(token)
             guard var state = lines[token] else { return }
             state.attempts += 1
             state.lastError = error
@@ -209,7 +199,7 @@ final class WorkerLoop {
         case .shutdown:
             guard !scheduler.stopping else { return }
             worker.notifier.send("STOPPING=1")
-            logger.notice("stopping: no new claims; \(running.count) running job(s) and \(calls.count) batch line(s) get \(configuration.grace) to finish")
+            logger.notice("stopping: no new claims; \(running.count) running job(s) and \(linesOut.count) batch line(s) get \(configuration.grace) to finish")
             let (grace, worker) = (configuration.grace, self.worker)
             group.addTask {
                 try? await Task.sleep(for: grace)
@@ -217,9 +207,8 @@ final class WorkerLoop {
             }
             perform(scheduler.handle(.shutdown, now: Self.now()), &group)
         case .graceExpired:
-            logger.notice("grace period over: cancelling \(running.count) job(s) and \(calls.count) batch line(s); they go back to incoming/ (the lines run when the batch resumes)")
+            logger.notice("grace period over: cancelling \(running.count) job(s) and \(linesOut.count) batch line(s); they go back to incoming/ (the lines run when the batch resumes)")
             group.cancelAll()
-            cancelCalls()
         }
     }
 

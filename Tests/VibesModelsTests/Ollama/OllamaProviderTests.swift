@@ -79,6 +79,16 @@ import VibesModels
         }
     }
 
+    @Test func oneConnectionCarriesStreamAfterStream() async throws {
+        try await withProvider(FakeOllama.ollamaLike { _ in .chatStream(pieces: ["hi"]) }) { provider, fake in
+            for _ in 0..<5 {
+                let chunks = try await collect(provider.chatStream(request))
+                #expect(chunks.text == "hi")
+            }
+            #expect(fake.openedConnections == 1)
+        }
+    }
+
     @Test func packedLinesInOneNetworkChunk() async throws {
         let all = (["a", "b", "c"].map { FakeResponse.chatLine(content: $0) } + [FakeResponse.finalLine()]).joined(separator: "\n") + "\n"
         try await withProvider(FakeOllama.ollamaLike { _ in .chunks([Array(all.utf8)]) }) { provider, _ in
@@ -174,7 +184,9 @@ import VibesModels
         let port = try await FakeOllama.closedPort()
         let baseURL = "http://127.0.0.1:\(port)"
         let t0 = ContinuousClock.now
-        try await withOllamaProvider(configuration: .init(baseURL: baseURL, connectTimeout: .seconds(30))) { provider in
+        // A connect timeout far above the bound below: the whole suite on two loaded cores once
+        // took 21 s for these three refusals (every test in it was as slow).
+        try await withOllamaProvider(configuration: .init(baseURL: baseURL, connectTimeout: .seconds(90))) { provider in
             await expectModelError({ try await collect(provider.chatStream(request)) }) {
                 if case .notRunning(let url, let cause) = $0 {
                     return url == baseURL && $0.isRetryable && cause == "Connection refused (errno 111)"
@@ -186,7 +198,7 @@ import VibesModels
             }
             await expectModelError({ try await provider.version() }) { $0.isConnectionProblem }
         }
-        #expect(ContinuousClock.now - t0 < .seconds(10), "refused is reported at once, not after the connect timeout")
+        #expect(ContinuousClock.now - t0 < .seconds(45), "refused is reported at once, not after the connect timeout")
     }
 
     @Test func droppedMidStreamIsInterruptedWithTheBytesReceived() async throws {

@@ -26,7 +26,7 @@ import NIOHTTP1
 /// Unchecked `Sendable`: AsyncHTTPClient calls a delegate on its task's event loop only, one
 /// call at a time; the owner reads ``headReceived`` and ``textBytes`` after the task's future
 /// completed, which orders those reads after the last call.
-final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable {
+final class OllamaStreamReader: OllamaReplyReader, @unchecked Sendable {
     typealias Response = ChatResponse
 
     enum Output {
@@ -36,7 +36,6 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
 
     private let output: Output
     private let watchdog: ResponseWatchdog
-    private let maxErrorBodyBytes = 64 << 10
     private let statusError: @Sendable (_ status: HTTPResponseStatus, _ body: ByteBuffer) -> ModelError
 
     private(set) var headReceived = false
@@ -56,7 +55,7 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
     private var failed = false
     /// What the sink threw (a full disk, say): the caller gets it as it is, not as a broken
     /// stream. Read once the exchange has ended.
-    private(set) var sinkError: (any Error)?
+    private(set) var consumerError: (any Error)?
 
     init(
         model: String, output: Output, watchdog: ResponseWatchdog,
@@ -82,7 +81,7 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
         watchdog.received()
         guard statusOK else {
             var buffer = buffer
-            if errorBody.readableBytes < maxErrorBodyBytes { errorBody.writeBuffer(&buffer) }
+            if errorBody.readableBytes < OllamaWholeReader.maxErrorBytes { errorBody.writeBuffer(&buffer) }
             return task.eventLoop.makeSucceededVoidFuture()
         }
         guard !failed else { return task.eventLoop.makeSucceededVoidFuture() }
@@ -190,7 +189,7 @@ final class OllamaStreamReader: HTTPClientResponseDelegate, @unchecked Sendable 
             do {
                 try text.withUnsafeBytes { try sink.write($0) }
             } catch {
-                sinkError = error
+                consumerError = error
                 throw error
             }
             textBytes += text.count

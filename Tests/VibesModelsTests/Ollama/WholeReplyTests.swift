@@ -3,11 +3,13 @@
 //===----------------------------------------------------------------------===//
 
 import FakeOllama
+import Synchronization
 import Testing
 @testable import VibesModels
 
 /// A reply read whole (`chat` without a stream, `embed`, `/api/tags`): collected on the event
-/// loop, under the same limits as a stream, and cancellable.
+/// loop, under the same limits as a stream, and cancellable; where it is sent, keep-alive, and
+/// what happens when a connection breaks before or during a reply.
 @Suite struct WholeReplyTests {
     let request = ChatRequest(model: "llama3.2", messages: [.user("Say hi")])
 
@@ -71,6 +73,55 @@ import Testing
             await expectModelError({ _ = try await provider.chat(request) }) {
                 $0 == .serverError(status: 500, message: "llama runner process has terminated", midStream: false)
             }
+        }
+    }
+
+    @Test func aPathPrefixIsKept() async throws {
+        try await FakeOllama.with({ _ in FakeResponse.chatReply(content: "hi") }) { fake in
+            let configuration = OllamaProvider.Configuration(baseURL: fake.baseURL + "/proxy")
+            try await withOllamaProvider(configuration: configuration) { provider in
+                _ = try await provider.chat(request)
+            }
+            #expect(fake.requests.map(\.path) == ["/proxy/api/chat"])
+        }
+    }
+
+    @Test func oneConnectionCarriesRequestAfterRequest() async throws {
+        try await withProvider({ _ in FakeResponse.chatReply(content: "hi") }) { provider, fake in
+            for _ in 0..<5 {
+                let reply = try await provider.chat(request)
+                #expect(reply.message.content == "hi")
+            }
+            #expect(fake.openedConnections == 1)
+            for sent in fake.requests {
+                #expect(sent.headers.contains { $0.0 == "Content-Length" && $0.1 == String(sent.body.count) })
+            }
+        }
+    }
+
+    @Test func aNewConnectionClosedBeforeAnyReplyFails() async throws {
+        try await withProvider({ _ in .noReply }) { provider, fake in
+            await expectModelError({ _ = try await provider.chat(request) }) {
+                if case .streamInterrupted(0, _) = $0 { return $0.isRetryable }
+                return false
+            }
+            #expect(fake.requests.count == 1, "not sent again: the server may have run it")
+        }
+    }
+
+    @Test func aReplyCutOffInItsBodyFailsAndIsNotSentAgain() async throws {
+        let cut = FakeResponse(status: 200, steps: [.send(Array(#"{"model":"llama3.2","mess"#.utf8)), .drop], contentLength: 500)
+        let count = Atomic<Int>(0)
+        let handler: FakeOllama.Handler = { _ in
+            count.wrappingAdd(1, ordering: .relaxed).newValue == 1 ? .chatReply(content: "hi") : cut
+        }
+        try await withProvider(handler) { provider, fake in
+            _ = try await provider.chat(request)
+            await expectModelError({ _ = try await provider.chat(request) }) {
+                if case .streamInterrupted = $0 { return true }
+                return false
+            }
+            #expect(fake.requests.count == 2)
         }
     }
 }
