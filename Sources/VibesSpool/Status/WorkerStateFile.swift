@@ -29,7 +29,7 @@ struct WorkerStateFile: Codable {
     var host: String
     var pid: Int32
     var startedAt: String
-    /// RFC 3339; `nil` in a file written before it was published.
+    /// RFC 3339; for a file that does not say, its modification time (see ``all(in:)``).
     var updatedAt: String? = nil
     var paused: Pause?
     var running: [Running]? = nil
@@ -79,8 +79,12 @@ struct WorkerStateFile: Codable {
         let thisHost = hostName()
         return names.filter { $0.hasSuffix(".json") }.sorted().compactMap { name in
             guard let bytes = try? FileSystem.readFile("\(spool.workers)/\(name)"),
-                let state = try? JSONDecoder().decode(WorkerStateFile.self, from: Data(bytes))
+                var state = try? JSONDecoder().decode(WorkerStateFile.self, from: Data(bytes))
             else { return nil }
+            // A file that does not say when (an older worker's): when it was last replaced.
+            if state.updatedAt == nil, let info = try? FileSystem.lstatPath("\(spool.workers)/\(name)") {
+                state.updatedAt = RFC3339.format(Date(timeIntervalSince1970: FileSystem.seconds(info.st_mtim)))
+            }
             if state.host == thisHost && kill(state.pid, 0) != 0 && errno == ESRCH {
                 try? FileSystem.remove("\(spool.workers)/\(name)")
                 return nil
