@@ -54,7 +54,7 @@ extension VibesSpoolCommand {
         var rescanInterval: Double = 30
 
         @Option(name: .customLong("poll-interval"), help: ArgumentHelp(
-            "Seconds between listings of incoming/ for files dropped on other machines (0: off; default: 1 on a network or FUSE file system, off on a local one).",
+            "Seconds between listings of incoming/ and cancel/ for files dropped on other machines (0: off; default: 1 on a network or FUSE file system, off on a local one).",
             valueName: "s"))
         var pollInterval: Double?
 

@@ -19,7 +19,7 @@ struct VibesSpoolCommand: AsyncParsableCommand {
         commandName: "vibes-spool",
         abstract: "Run local LLM jobs through Ollama from a file-drop spool.",
         discussion: "Exit codes: 0 success, 1 a job or request failed, 2 bad usage, 3 cannot reach Ollama.",
-        subcommands: [Run.self, Submit.self, Status.self, Requeue.self, Serve.self, Models.self]
+        subcommands: [Run.self, Submit.self, Status.self, Requeue.self, Cancel.self, Prune.self, Serve.self, Models.self]
     )
 }
 

@@ -2,6 +2,7 @@
 spool. See shared_spool.py for the set-up; each check says what it proves. Exit 0 when all
 pass; the first failure stops the run (its logs are kept and named)."""
 import argparse
+import json
 import os
 import random
 import sys
@@ -39,7 +40,7 @@ def check_remote_drop(c, fast):
     say(f"  drop on A -> start on B: p50 {percentile(lags, 0.5):.2f} s, p99 {percentile(lags, 0.99):.2f} s, max {max(lags):.2f} s")
     assert max(lags) <= 2.0, f"a remote drop waited {max(lags):.2f} s"
     log = open(b.log).read()
-    assert "FUSE file system: listing incoming/ every" in log, "the worker did not say it polls"
+    assert "FUSE file system: listing incoming/ and cancel/ every" in log, "the worker did not say it polls"
     b.stop()
     return lags
 
@@ -65,6 +66,25 @@ def check_machine_death(c, fast, slow):
     c.mount("b")
     a.stop()
     return b.pid, died
+
+
+def check_cancel(c, slow):
+    """`cancel/ID` made on machine A stops the job B's worker runs (B's inotify does not see it:
+    its listing of `cancel/` does)."""
+    b = c.worker("b", slow.url, name="worker-b-cancelled")
+    c.drop("b", "stopme", model="bench-400")
+    wait_for("B runs it", lambda: streaming(c, "b", "stopme"), 20)
+    asked = time.time()
+    open(f"{c.spool('a')}/cancel/stopme", "w").close()
+    error = wait_for("the job is cancelled", lambda: os.path.exists(f"{c.spool('a')}/failed/stopme.error.json") and json.load(open(f"{c.spool('a')}/failed/stopme.error.json")), 15)
+    took = time.time() - asked
+    assert error["error"]["kind"] == "cancelled", error["error"]
+    say(f"  cancel/stopme made through A: the job on B failed `cancelled` {took:.1f} s later")
+    assert took <= 3, f"a remote cancel took {took:.1f} s"
+    b.stop()
+    for name in c.names("a", "failed"):
+        if name.startswith("stopme"):
+            os.remove(f"{c.spool('a')}/failed/{name}")
 
 
 def check_pause(c, fast, slow):
@@ -164,6 +184,8 @@ def main():
         dead_pid, died = check_machine_death(c, fast, slow)
         say("== remote drop: dropped through A, run by B's worker alone")
         check_remote_drop(c, fast)
+        say("== cancel/ seen from the other machine")
+        check_cancel(c, slow)
         say("== a paused worker's claims run elsewhere")
         check_pause(c, fast, slow)
         say("== exactly once under kill -9")

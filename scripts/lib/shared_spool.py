@@ -258,7 +258,7 @@ class Cluster:
         try:
             self.start()
             os.makedirs(self.spool("a"))
-            for folder in ("tmp", "incoming", "active", "done", "failed"):
+            for folder in ("tmp", "incoming", "active", "done", "failed", "cancel"):
                 os.makedirs(f"{self.spool('a')}/{folder}")
         except BaseException:
             self.keep = True

@@ -15,13 +15,14 @@ extension BatchRun {
     /// commit record); then the input, output and errors files are renamed in, never replacing
     /// anything, then the record as `done/ID.batch.json`; then the folders are fsynced and the
     /// lock released. A reader that sees `done/ID.batch.json` sees a complete batch. Blocking I/O.
+    /// `status`: `completed`, or for a cancelled batch `cancelled` or `expired`.
     /// - Returns: The final progress.
     @discardableResult
-    public func commit(now: Date = Date()) throws -> BatchProgress {
+    public func commit(now: Date = Date(), status: BatchProgress.Status = .completed) throws -> BatchProgress {
         try state.withLock { state in
             guard !state.closed else { throw SpoolError("commit (the batch is closed)", files.input, errno: EBADF) }
             try syncFiles(&state)
-            state.progress.status = .completed
+            state.progress.status = status
             state.progress.completedAt = now
             let target = BatchFiles(folder: spool.done, id: id)
             // The id was free in done/ when the batch was claimed; a taken name now is meddling.

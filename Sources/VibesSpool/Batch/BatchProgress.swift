@@ -14,7 +14,9 @@ public struct BatchProgress: Sendable, Hashable {
     public enum Status: String, Sendable {
         case validating
         case inProgress = "in_progress"
-        case completed, failed, cancelled
+        case completed, failed, cancelled, expired
+        /// A cancel was asked and is under way: lines are closing (see "Cancel").
+        case cancelling
     }
 
     public var id: String
@@ -31,6 +33,15 @@ public struct BatchProgress: Sendable, Hashable {
     /// the counts by the lines of the last second).
     public var hostCounts: [String: Int]
     public var workerID: String
+    /// A cancel asked (``beginCancel``): why, and when. Written while set, so that a crash
+    /// resumes the cancel, not the batch.
+    public var cancel: Cancel?
+
+    /// A cancel under way: why, and when it was recorded.
+    public struct Cancel: Sendable, Hashable {
+        public var reason: CancelReason
+        public var at: Date
+    }
 
     public init(id: String, createdAt: Date, workerID: String) {
         self.id = id
@@ -60,16 +71,26 @@ public struct BatchProgress: Sendable, Hashable {
             + "\"created_at\":\(time(createdAt)),\"in_progress_at\":\(time(inProgressAt)),\"completed_at\":\(time(completedAt)),"
             + "\"input_file\":\(string(id + ".jsonl")),\"output_file\":\(string(id + ".output.jsonl")),"
             + "\"error_file\":\(string(id + ".errors.jsonl")),\"host_counts\":{\(hosts)},"
-            + "\"worker\":\(string(workerID)),\"errors\":null}\n"
+            + "\"worker\":\(string(workerID)),\"errors\":null\(cancelFields)}\n"
     }
 
-    /// What a previous progress file tells after a crash: its times and host counts.
+    /// `"cancelling_at"` and `"cancel_reason"`, once a cancel was asked (else nothing).
+    private var cancelFields: String {
+        guard let cancel else { return "" }
+        return ",\"cancelling_at\":\"\(RFC3339.format(cancel.at))\",\"cancel_reason\":\"\(cancel.reason.rawValue)\""
+    }
+
+    /// What a previous progress file tells after a crash: its times, host counts and a cancel
+    /// under way.
     mutating func adopt(previous bytes: [UInt8]) {
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { return }
         if let created = value["created_at"]?.stringValue.flatMap(RFC3339.parse) { createdAt = created }
         inProgressAt = value["in_progress_at"]?.stringValue.flatMap(RFC3339.parse)
         for (host, count) in value["host_counts"]?.objectValue ?? [:] {
             if let count = count.doubleValue { hostCounts[host] = Int(count) }
+        }
+        if let reason = value["cancel_reason"]?.stringValue.flatMap(CancelReason.init(rawValue:)) {
+            cancel = Cancel(reason: reason, at: value["cancelling_at"]?.stringValue.flatMap(RFC3339.parse) ?? Date())
         }
     }
 }

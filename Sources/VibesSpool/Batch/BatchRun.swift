@@ -130,7 +130,8 @@ public final class BatchRun: Sendable {
             let done = try resume(output, path: files.output)
             let failed = try resume(errors, path: files.errors)
             try FileSystem.fsyncDirectory(spool.active)
-            progress.status = .inProgress
+            // A cancel recorded before a crash goes on (the worker resumes the cancel, not the batch).
+            progress.status = progress.cancel == nil ? .inProgress : .cancelling
             progress.total = total
             progress.completed = done.lines
             progress.failed = failed.lines

@@ -89,6 +89,13 @@ struct JobRunner: Sendable {
                 await fail(
                     job, JobFailure(invalid), model: salvaged.model, attempts: job.previousAttempts + 1, partialBytes: 0,
                     metadata: salvaged.metadata) ?? .putBack)
+        case .cancelled(let job, let request, let bytes, let cancel):
+            let salvaged = request == nil ? JobRequest.salvage(bytes) : nil
+            let outcome = await fail(
+                job, cancel.failure(at: Date()), model: request?.chat.model ?? salvaged?.model, attempts: job.previousAttempts,
+                partialBytes: 0, metadata: request?.metadata ?? salvaged?.metadata)
+            if outcome != nil && outcome != .putBack { await io.removeCancel(cancel) }
+            return .ended(outcome ?? .putBack)
         case .ready(let job, let request):
             logger.debug("claimed \(job.originalName), model \(request.chat.model)", metadata: ["job": "\(job.id)"])
             let startedAt = Date()
@@ -118,6 +125,8 @@ struct JobRunner: Sendable {
             let reply = try await stream(context.request, into: partial, deadline: context.deadline, startedAt: context.startedAt)
             return .replied(reply, partial)
         } catch is CancellationError {
+            // Kept for a cancel request (the partial goes to failed/ with the job).
+            context.partialBytes = partial.written
             partial.close()
             return .cancelled
         } catch let error as ModelError {
@@ -177,6 +186,14 @@ struct JobRunner: Sendable {
         logger.error("cannot commit the job, it goes back to incoming/: \(error)", metadata: ["job": "\(job.id)"])
         _ = try? await io.putBack(job, attempts: attempts)
         return .putBack
+    }
+
+    /// A cancel request ended the job: `failed/`, kind `cancelled`, its partial kept; the
+    /// cancel file is removed once the job is committed. `nil`: the disk is full.
+    func commitCancelled(_ context: JobContext, _ cancel: CancelRequest) async -> JobOutcome? {
+        let outcome = await commitFailed(context, cancel.failure(at: Date()))
+        if outcome != nil && outcome != .putBack { await io.removeCancel(cancel) }
+        return outcome
     }
 
     /// `nil`: the disk is full; the job is still held.

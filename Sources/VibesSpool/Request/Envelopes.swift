@@ -18,6 +18,12 @@ public enum JobErrorKind: String, Sendable, Codable {
     case ollamaError = "ollama_error"
     case streamInterrupted = "stream_interrupted"
     case timeout
+    /// A cancel request (`cancel/ID`) stopped the job.
+    case cancelled
+    /// A batch line that had not finished when its batch was cancelled (errors file only).
+    case batchCancelled = "batch_cancelled"
+    /// The same, for a batch cancelled because its completion window ran out.
+    case batchExpired = "batch_expired"
 }
 
 /// Why a job failed, as the error envelope tells it.

@@ -236,9 +236,12 @@ public struct JobRequest: Sendable {
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
+    /// Seconds from a duration string: Go's units, and days and weeks (`"30d"`, `"2w"`, for `prune`).
     static func parseDuration(_ text: String) -> Double? {
         if let plain = Double(text) { return plain }
-        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [
+            ("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604_800),
+        ]
         var rest = Substring(text)
         var total = 0.0
         guard !rest.isEmpty else { return nil }

@@ -16,6 +16,10 @@ extension Scheduler {
             names[request.name] = token
             let model = request.model.map(ModelKey.normalized)
             jobs[token] = Job(name: request.name, model: model, loadKey: request.loadKey, priority: request.priority, queuedAt: request.queuedAt)
+            if !request.id.isEmpty {
+                jobs[token]!.id = request.id
+                ids[request.id] = token
+            }
             if model == nil {
                 // Not a valid request: it fails at its claim, which needs no Ollama.
                 guard !stopping else { continue }
@@ -51,6 +55,7 @@ extension Scheduler {
         retrying[token] = nil
         guard let job = jobs.removeValue(forKey: token) else { return }
         if names[job.name] == token { names[job.name] = nil }
+        if !job.id.isEmpty && ids[job.id] == token { ids[job.id] = nil }
         if case .running(let host?) = job.state { hosts[host].generating.remove(token) }
         for index in hosts.indices where hosts[index].trial == token { hosts[index].trial = nil }
     }
@@ -188,6 +193,24 @@ extension Scheduler {
             diskFull = (paused.since, paused.probes + 1)
             diskProbes += 1
             actions.append(.probeDisk(after: options.backoff(diskProbes)))
+        }
+    }
+
+    /// A cancel request: a job waiting (in `incoming/`, or claimed between attempts) or
+    /// retrying fails at once (claimed first if need be); a running one has its attempt
+    /// cancelled; one already ending is left to end.
+    mutating func cancel(_ request: CancelRequest, _ actions: inout [SchedulerAction]) {
+        guard let token = ids[request.id], var job = jobs[token] else { return }
+        switch job.state {
+        case .waiting, .retrying:
+            retrying[token] = nil
+            job.state = .committing
+            jobs[token] = job
+            actions.append(.fail(token: token, name: job.claimed ? nil : job.name, .cancelled(request)))
+        case .running:
+            actions.append(.cancelAttempt(token: token, request))
+        case .committing:
+            break
         }
     }
 

@@ -51,6 +51,8 @@ struct Scheduler {
         enum State: Equatable { case waiting, running(host: Int?), committing, retrying(at: ContinuousClock.Instant) }
         /// Its name in `incoming/`, until it ends.
         var name: String
+        /// The id a cancel names it by (empty for batch lines).
+        var id = ""
         /// Normalized model; `nil` for a file that is not a valid request.
         var model: String?
         var loadKey: String
@@ -66,6 +68,8 @@ struct Scheduler {
     var hosts: [Host]
     var jobs: [Int: Job] = [:]
     var names: [String: Int] = [:]
+    /// Jobs by the id a cancel names (see ``QueuedRequest/id``).
+    var ids: [String: Int] = [:]
     var queue = JobQueue()
     var nextToken = 0
     var stopping = false
@@ -153,6 +157,7 @@ struct Scheduler {
                 actions.append(.refreshModels(host: index))
             }
         case .shutdown: shutdown(&actions)
+        case .cancel(let request): cancel(request, &actions)
         }
         schedule(&actions)
         return actions

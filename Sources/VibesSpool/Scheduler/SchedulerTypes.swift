@@ -14,9 +14,13 @@ struct QueuedRequest: Sendable, Equatable {
     var priority: Int
     /// Its modification time, as an instant of the monotonic clock (see ``WallClock``).
     var queuedAt: ContinuousClock.Instant
+    /// The job id it asks for (its `id` field, else its file name's), which a cancel names;
+    /// empty for a batch line.
+    var id: String
 
-    init(name: String, model: String?, loadKey: String? = nil, priority: Int = 0, queuedAt: ContinuousClock.Instant) {
+    init(name: String, model: String?, loadKey: String? = nil, priority: Int = 0, queuedAt: ContinuousClock.Instant, id: String = "") {
         self.name = name
+        self.id = id
         self.model = model
         self.loadKey = loadKey ?? model.map(ModelKey.normalized) ?? ""
         self.priority = priority
@@ -56,6 +60,8 @@ enum FailReason: Sendable, Equatable {
     case unreachable(hosts: [String])
     /// No host has the model.
     case modelNotInstalled(hostsAsked: [String])
+    /// A cancel request names the job.
+    case cancelled(CancelRequest)
 }
 
 enum SchedulerEvent: Sendable, Equatable {
@@ -90,6 +96,9 @@ enum SchedulerEvent: Sendable, Equatable {
     case tick
     case refreshDue
     case shutdown
+    /// A cancel request names job `id`: a job waiting or retrying fails at once; a running
+    /// one has its attempt cancelled.
+    case cancel(CancelRequest)
 }
 
 enum JobOutcome: Sendable, Equatable {
@@ -106,6 +115,9 @@ enum SchedulerAction: Sendable, Equatable {
     case fail(token: Int, name: String?, FailReason)
     /// Put a claimed job back into `incoming/` (shutdown).
     case putBack(token: Int)
+    /// Cancel the running attempt of a job (a cancel request names it); the attempt's end
+    /// commits the job as cancelled.
+    case cancelAttempt(token: Int, CancelRequest)
     /// Read `/api/tags` and `/api/ps` of a host.
     case refreshModels(host: Int)
     /// Probe a host (`GET /api/version`) after a delay.

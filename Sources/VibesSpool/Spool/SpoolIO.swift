@@ -110,6 +110,12 @@ struct SpoolIO: Sendable {
         _ = try? await run { try FileSystem.remove(path) }
     }
 
+    /// Removes a cancel request once it was acted on.
+    func removeCancel(_ cancel: CancelRequest) async {
+        let spool = self.spool
+        _ = try? await run { spool.removeCancel(named: cancel.file) }
+    }
+
     /// Whether the spool's file system has room again (``SpoolDirectory/probeWrite(bytes:)``).
     func hasRoom() async -> Bool {
         let spool = self.spool
@@ -127,13 +133,13 @@ extension SpoolDirectory {
         let queuedAt = WallClock.instant(since1970: FileSystem.seconds(info.st_mtim))
         guard FileSystem.isRegular(info), Int(info.st_size) <= 16 << 20,
             let fd = try? FileSystem.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
-        else { return QueuedRequest(name: name, model: nil, queuedAt: queuedAt) }
+        else { return QueuedRequest(name: name, model: nil, queuedAt: queuedAt, id: JobID.forRequest(named: FileName(escaped: name))) }
         defer { close(fd) }
         guard let bytes = try? FileSystem.readAll(fd, limit: 16 << 20, path: "\(path)"), let request = try? JobRequest.parse(bytes) else {
-            return QueuedRequest(name: name, model: nil, queuedAt: queuedAt)
+            return QueuedRequest(name: name, model: nil, queuedAt: queuedAt, id: JobID.forRequest(named: FileName(escaped: name)))
         }
         return QueuedRequest(
             name: name, model: request.chat.model, loadKey: ModelKey.load(model: request.chat.model, options: request.chat.ollama.options),
-            priority: request.priority, queuedAt: queuedAt)
+            priority: request.priority, queuedAt: queuedAt, id: request.id ?? JobID.forRequest(named: FileName(escaped: name)))
     }
 }

@@ -48,6 +48,8 @@ public struct SpoolStatus: Codable, Sendable {
         public var total: Int
         public var completed: Int
         public var failed: Int
+        /// `in_progress`, or `cancelling` while a cancel closes its lines.
+        public var status: String?
     }
     public struct Host: Codable, Sendable {
         public var url: String
@@ -118,7 +120,7 @@ public struct SpoolStatus: Codable, Sendable {
             claimed.append(Running(id: id, bytes: Int64(partial?.st_size ?? 0), ageS: (age * 10).rounded() / 10))
         }
         status.counts.active = claimed.count
-        status.batches = ((try? spool.activeBatches()) ?? []).map { Batch(id: $0.id, total: $0.total, completed: $0.completed, failed: $0.failed) }
+        status.batches = ((try? spool.activeBatches()) ?? []).map { Batch(id: $0.id, total: $0.total, completed: $0.completed, failed: $0.failed, status: $0.status) }
         status.place(claimed, WorkerStateFile.all(in: spool), now: now)
         return status
     }
@@ -159,7 +161,8 @@ public struct SpoolStatus: Codable, Sendable {
             lines.append("retrying \(job.id): attempt \(job.attempts + 1) at \(job.nextAt)")
         }
         for batch in batches {
-            lines.append("batch \(batch.id): \(batch.completed + batch.failed) of \(batch.total) lines (\(batch.failed) failed)")
+            let cancelling = batch.status == "cancelling" ? " cancelling:" : ""
+            lines.append("batch \(batch.id):\(cancelling) \(batch.completed + batch.failed) of \(batch.total) lines (\(batch.failed) failed)")
         }
         for host in hosts {
             let loaded = host.loaded.isEmpty ? "" : ", loaded: \(host.loaded.joined(separator: ", "))"

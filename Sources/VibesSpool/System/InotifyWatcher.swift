@@ -6,7 +6,7 @@ import CInotifyTools
 import Glibc
 import Synchronization
 
-/// Watches one directory with libinotifytools on a dedicated thread (never on the Swift
+/// Watches a directory (and, optionally, a second one for cancel requests) with libinotifytools on a dedicated thread (never on the Swift
 /// concurrency pool) and reports names as they are renamed in or closed after writing, and
 /// entries that are complete when created: a hard link to a written file (`st_nlink > 1`, as
 /// Maildir delivers with `link(2)`), a symlink, FIFO, device or directory. A regular file
@@ -17,6 +17,9 @@ final class InotifyWatcher: Sendable {
     enum Event: Sendable {
         /// A name in the directory, as ``FileName/escaped`` (any bytes).
         case file(String)
+        /// A name in the second directory (`cancel/`): renamed in, closed after writing, or
+        /// created as anything but a regular file (a regular file is reported when closed).
+        case cancel(String)
         /// The kernel queue overflowed (`IN_Q_OVERFLOW`, `wd == -1`): events were lost, rescan.
         case overflow
     }
@@ -34,10 +37,13 @@ final class InotifyWatcher: Sendable {
     private let finished = Mutex<CheckedContinuation<Void, Never>?>(nil)
     private let exited = Mutex(false)
     private let directory: String
+    private let cancelDirectory: String?
 
-    /// Starts watching `directory`; the watch is in place when this returns.
-    init(directory: String, onEvent: @escaping @Sendable (Event) -> Void) throws {
+    /// Starts watching `directory` (and `cancelDirectory`); the watches are in place when this
+    /// returns.
+    init(directory: String, cancelDirectory: String? = nil, onEvent: @escaping @Sendable (Event) -> Void) throws {
         self.directory = directory
+        self.cancelDirectory = cancelDirectory
         try Self.inUse.withLock { inUse in
             guard !inUse else { throw Error(description: "only one inotify watcher per process (libinotifytools is global)") }
             inUse = true
@@ -52,10 +58,22 @@ final class InotifyWatcher: Sendable {
             Self.inUse.withLock { $0 = false }
             throw Error(description: "inotify: cannot watch \(directory) (\(reason))")
         }
-        try Self.startThread { [self] in self.loop(onEvent) }
+        var cancelWD: Int32 = -2
+        if let cancelDirectory {
+            guard inotifytools_watch_file(cancelDirectory, Int32(IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE)) != 0 else {
+                let reason = String(cString: strerror(inotifytools_error()))
+                inotifytools_cleanup()
+                Self.inUse.withLock { $0 = false }
+                throw Error(description: "inotify: cannot watch \(cancelDirectory) (\(reason))")
+            }
+            // The library keeps a directory's name with a trailing slash.
+            cancelWD = inotifytools_wd_from_filename(cancelDirectory + "/")
+            if cancelWD < 0 { cancelWD = inotifytools_wd_from_filename(cancelDirectory) }
+        }
+        try Self.startThread { [self, cancelWD] in self.loop(cancelWD: cancelWD, onEvent) }
     }
 
-    private func loop(_ onEvent: @Sendable (Event) -> Void) {
+    private func loop(cancelWD: Int32, _ onEvent: @Sendable (Event) -> Void) {
         while !stopping.withLock({ $0 }) {
             if let hold = Self.beforeRead.withLock({ $0 }) { hold() }
             // A positive timeout: next_event(0) blocks forever in 3.22.6.
@@ -69,6 +87,13 @@ final class InotifyWatcher: Sendable {
             guard let cName = vibes_inotify_event_name(event) else { continue }
             let name = FileName(bytes: Array(UnsafeRawBufferPointer(start: cName, count: strlen(cName))))
             guard !name.bytes.isEmpty else { continue }
+            if event.pointee.wd == cancelWD, let cancelDirectory {
+                if event.pointee.mask & UInt32(IN_CREATE) != 0,
+                    let info = try? FileSystem.lstatPath(RawPath(cancelDirectory, name)), FileSystem.isRegular(info)
+                { continue }
+                onEvent(.cancel(name.escaped))
+                continue
+            }
             if event.pointee.mask & UInt32(IN_CREATE) != 0 && !Self.isCompleteWhenCreated(directory: directory, name) { continue }
             onEvent(.file(name.escaped))
         }

@@ -35,7 +35,7 @@ public struct WorkerConfiguration: Sendable {
     /// The periodic rescan of `incoming/` and `active/` (and refresh of the hosts' model lists);
     /// `nil` turns it off.
     public var rescanInterval: Duration?
-    /// How often to list `incoming/` for files dropped on other machines (inotify sees only
+    /// How often to list `incoming/` and `cancel/` for files dropped on other machines (inotify sees only
     /// this one's): `nil` lets the spool's file system decide (see ``pollPeriod(on:)``);
     /// `.zero` turns it off.
     public var pollInterval: Duration?

@@ -46,6 +46,14 @@ public final class SpoolWorker: Service, Sendable {
         case lineSettled(token: Int, BatchRecord, generated: Bool)
         /// A group of a batch's lines was appended (or not).
         case linesRecorded(batch: String, [WorkerLoop.RecordedLine])
+        /// Names in `cancel/` (``FileName/escaped``): from inotify, a rescan, or a poll of a
+        /// shared file system.
+        case cancels([String])
+        /// Cancel requests read, for the loop to decide on.
+        case cancelsRead([WorkerLoop.SeenCancel])
+        /// A batch's cancel is recorded in its progress (or could not be).
+        case batchCancelRecorded(id: String)
+        case batchCancelFailed(id: String)
         case publish
         /// Time to publish the state file even if nothing changed (see ``WorkerStateFile/heartbeat``).
         case heartbeat

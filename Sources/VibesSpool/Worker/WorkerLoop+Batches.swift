@@ -33,6 +33,11 @@ extension WorkerLoop {
         /// Settled lines waiting to be written, and whether a group is being written.
         var pending: [PendingRecord] = []
         var writing = false
+        /// A cancel request for it, seen (no line starts), and whether it is on disk yet.
+        var cancel: CancelRequest?
+        var cancelRecorded = false
+        /// Its lines' attempts run under it: fired once the cancel is on disk.
+        let signal = CancelSignal()
     }
 
     /// A line as read: its body translated once, and what the scheduler needs of it.
@@ -96,6 +101,7 @@ extension WorkerLoop {
                     logger.error("failed (\(failure.kind.rawValue)): \(failure.message)", metadata: ["batch": "\(id)"])
                     worker.record { $0.failed += 1 }
                 case .running(let run):
+                    await io.recordCancelAtOpen(run, queuedAt: claim.queuedAt)
                     logger.info("batch \(claim.resumed ? "resumed" : "started"): \(run.progress.total) line(s)", metadata: ["batch": "\(run.id)"])
                     worker.send(.batchOpened(run, key: key))
                     return
@@ -109,13 +115,18 @@ extension WorkerLoop {
 
     func batchOpened(_ run: BatchRun, key: String, _ group: inout DiscardingTaskGroup) {
         batches[run.id] = OpenBatch(run: run, key: key)
+        if let cancel = run.cancel {
+            openedCancelled(run.id, cancel)
+            settle(run.id, &group)
+            return
+        }
         readLines(run.id, &group)
     }
 
     /// Reads the next lines of a batch ahead (a few hundred), off the loop, when what is read is
     /// about to run out.
     func readLines(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard var batch = batches[id], !batch.reading, !batch.exhausted, !scheduler.stopping,
+        guard var batch = batches[id], !batch.reading, !batch.exhausted, !scheduler.stopping, batch.cancel == nil,
             batch.buffer.count - batch.next < window
         else { return }
         batch.reading = true
@@ -164,7 +175,7 @@ extension WorkerLoop {
 
     /// Gives the scheduler read lines up to the batch's window, each aged from now.
     private func feed(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard var batch = batches[id], !scheduler.stopping else { return }
+        guard var batch = batches[id], !scheduler.stopping, batch.cancel == nil else { return }
         var queued: [QueuedLine] = []
         let now = Self.now()
         while batch.inFlight - batch.awaitingWrite < window, batch.inFlight < 2 * window, batch.next < batch.buffer.count {
@@ -191,6 +202,7 @@ extension WorkerLoop {
     }
 
     func settle(_ id: String, _ group: inout DiscardingTaskGroup) {
+        if batches[id]?.cancel != nil { return settleCancelled(id, &group) }
         feed(id, &group)
         readLines(id, &group)
         guard let batch = batches[id], batch.exhausted, batch.next == batch.buffer.count else { return }

@@ -27,7 +27,11 @@ extension WorkerLoop {
                 worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
             case .start(let token, let name, let host):
                 let context = name == nil ? contexts.removeValue(forKey: token) : nil
-                Self.spawn(.start(token: token, name: name, context: context, host: host), runners, io, worker, &group)
+                let signal = CancelSignal()
+                signals[token] = signal
+                Self.spawn(.start(token: token, name: name, context: context, host: host, signal: signal), runners, io, worker, &group)
+            case .cancelAttempt(let token, let request):
+                signals[token]?.fire(request)
             case .fail(let token, let name, let reason):
                 let context = name == nil ? contexts.removeValue(forKey: token) : nil
                 Self.spawn(.fail(token: token, name: name, context: context, reason: reason), runners, io, worker, &group)
@@ -52,7 +56,7 @@ extension WorkerLoop {
 
     /// An action with what its task needs, taken out of the loop's state.
     enum Effect: Sendable {
-        case start(token: Int, name: String?, context: JobContext?, host: Int?)
+        case start(token: Int, name: String?, context: JobContext?, host: Int?, signal: CancelSignal)
         case fail(token: Int, name: String?, context: JobContext?, reason: FailReason)
         /// `paused`: put back by a pause (else by a shutdown).
         case putBack(token: Int, context: JobContext?, paused: Bool)
@@ -65,8 +69,8 @@ extension WorkerLoop {
     private static func spawn(_ effect: Effect, _ runners: [JobRunner], _ io: SpoolIO, _ worker: SpoolWorker, _ group: inout DiscardingTaskGroup) {
         group.addTask {
             switch effect {
-            case .start(let token, let name, let context, let host):
-                await start(token: token, name: name, context: context, host: host, runner: runners[host ?? 0], worker: worker)
+            case .start(let token, let name, let context, let host, let signal):
+                await start(token: token, name: name, context: context, host: host, signal: signal, runner: runners[host ?? 0], worker: worker)
             case .fail(let token, let name, let context, let reason):
                 await fail(token: token, name: name, context: context, reason: reason, runner: runners[0], worker: worker)
             case .putBack(let token, let context, let paused):
@@ -103,17 +107,22 @@ extension WorkerLoop {
     private func startAttempt(_ token: Int, _ state: LineState, host: Int?, _ group: inout DiscardingTaskGroup) {
         let runner = runners[host ?? 0]
         let (worker, line, work, hostURL) = (self.worker, state.line, state.work, host == nil ? nil : runner.hostURL)
+        // Run under the batch's cancel signal: a cancelled batch cancels its lines' tasks.
+        let signal = batches[state.batch]?.signal ?? CancelSignal()
         linesOut.insert(token)
         group.addTask {
-            do {
-                let reply = try await lineReply(line, work: work, provider: runner.provider)
+            let outcome: Result<LineReply, any Error> = await signal.run {
+                do { return .success(try await lineReply(line, work: work, provider: runner.provider)) } catch { return .failure(error) }
+            }
+            switch outcome {
+            case .success(let reply):
                 // Built and encoded where it is written (see BatchRecord): the loop only gathers lines.
                 worker.send(.lineSettled(token: token, BatchRecord(line, reply: reply, host: hostURL), generated: true))
-            } catch is CancellationError {
+            case .failure(is CancellationError):
                 worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
-            } catch let error as ModelError {
+            case .failure(let error as ModelError):
                 worker.send(.lineFailed(token: token, error))
-            } catch {
+            case .failure(let error):
                 worker.send(.lineSettled(token: token, BatchRecord(line, .failure(error), host: hostURL), generated: true))
             }
         }
@@ -124,7 +133,9 @@ extension WorkerLoop {
         (try? await Task.sleep(for: delay)) != nil
     }
 
-    private static func start(token: Int, name: String?, context: JobContext?, host: Int?, runner: JobRunner, worker: SpoolWorker) async {
+    private static func start(
+        token: Int, name: String?, context: JobContext?, host: Int?, signal: CancelSignal, runner: JobRunner, worker: SpoolWorker
+    ) async {
         guard let context = await claimed(token: token, name: name, context: context, runner: runner, worker: worker) else { return }
         guard let host else {
             // Not a request when it was read, a valid one now: read it again.
@@ -133,7 +144,7 @@ extension WorkerLoop {
             if let back { worker.send(.files([back])) }
             return
         }
-        await attempt(token: token, context: context, host: host, runner: runner, worker: worker)
+        await attempt(token: token, context: context, host: host, signal: signal, runner: runner, worker: worker)
     }
 
     private static func fail(token: Int, name: String?, context: JobContext?, reason: FailReason, runner: JobRunner, worker: SpoolWorker) async {
@@ -142,6 +153,7 @@ extension WorkerLoop {
             worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
             return
         }
+        if case .cancelled(let request) = reason, outcome != .putBack { await runner.io.removeCancel(request) }
         worker.send(.scheduler(.jobEnded(token: token, outcome: outcome)))
     }
 
@@ -163,10 +175,26 @@ extension WorkerLoop {
         }
     }
 
-    private static func attempt(token: Int, context: JobContext, host: Int, runner: JobRunner, worker: SpoolWorker) async {
-        var context = context
+    /// One attempt, cancelled as a task when a cancel request fires `signal`: then, unless its
+    /// reply was already in (the job ends done), the job commits as cancelled, partial kept.
+    private static func attempt(token: Int, context: JobContext, host: Int, signal: CancelSignal, runner: JobRunner, worker: SpoolWorker) async {
         worker.send(.attemptStarted(token: token, id: context.job.id, host: host, model: context.request.chat.model))
-        switch await runner.attempt(&context) {
+        let (result, attempted) = await signal.run {
+            var context = context
+            if signal.request != nil { return (JobRunner.Attempt.cancelled, context) }
+            let result = await runner.attempt(&context)
+            return (result, context)
+        }
+        var context = attempted
+        if let cancel = signal.request {
+            switch result {
+            case .replied, .embedded: break
+            default:
+                committed(await runner.commitCancelled(context, cancel), token: token, context: context, worker: worker)
+                return
+            }
+        }
+        switch result {
         case .replied(let reply, let partial):
             worker.send(.scheduler(.generationEnded(token: token)))
             committed(await runner.commitDone(context, reply: reply, partial: partial), token: token, context: context, worker: worker)
@@ -226,6 +254,8 @@ extension WorkerLoop {
 
     static func failure(_ reason: FailReason, model: String, lastError: ModelError?) -> JobFailure {
         switch reason {
+        case .cancelled(let request):
+            return request.failure(at: Date())
         case .attemptError:
             return lastError.map(JobFailure.init) ?? JobFailure(kind: .ollamaError, message: "The job failed without an error from Ollama.")
         case .unreachable(let hosts):

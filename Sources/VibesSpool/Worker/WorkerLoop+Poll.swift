@@ -14,6 +14,7 @@ extension WorkerLoop {
     static func polledFolders(_ spool: SpoolDirectory) -> [PolledFolder] {
         [
             (spool.incoming, { .files($0) }),
+            (spool.cancel, { .cancels($0) }),
         ]
     }
 

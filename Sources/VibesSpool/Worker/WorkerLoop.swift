@@ -33,6 +33,10 @@ final class WorkerLoop {
     var nextLineToken = 0
     /// Batch lines whose attempt is under way (see `startAttempt`), for the stop's log lines.
     var linesOut: Set<Int> = []
+    /// Jobs' attempts under way (from their start to their end), for a cancel request.
+    var signals: [Int: CancelSignal] = [:]
+    /// Jobs a cancel request was handed to the scheduler for, until they end.
+    var cancelAsked: [Int: CancelRequest] = [:]
     /// Batches a crashed worker left in `active/`, opened at start.
     let resumedBatches: [BatchClaim]
     var stateChanged = true
@@ -69,8 +73,9 @@ final class WorkerLoop {
         let watcher: InotifyWatcher? =
             configuration.once
             ? nil
-            : try InotifyWatcher(directory: spool.incoming) { event in
+            : try InotifyWatcher(directory: spool.incoming, cancelDirectory: spool.cancel) { event in
                 switch event {
+                case .cancel(let name): worker.send(.cancels([name]))
                 case .file(let name) where SpoolDirectory.isRequestName(name):
                     if let request = spool.peek(name) { worker.send(.scheduler(.queued([request]))) }
                 case .file(let name): worker.send(.files([name]))
@@ -106,6 +111,7 @@ final class WorkerLoop {
             perform(scheduler.handle(.queued(queued), now: Self.now()), &group)
             for claim in resumedBatches { openBatch(name: nil, resumed: claim, &group) }
             for name in queuedBatches { openBatch(name: name, resumed: nil, &group) }
+            listCancels(&group)
             startTimers(&group)
             startPolling(seen: queued.map(\.name) + queuedBatches, &group)
             if !exited {
@@ -131,6 +137,7 @@ final class WorkerLoop {
             case .jobEnded(let token, let outcome):
                 running[token] = nil
                 contexts[token] = nil
+                cancelledJobEnded(token, outcome, &group)
                 stateChanged = true
                 worker.record { summary in
                     switch outcome {
@@ -144,6 +151,8 @@ final class WorkerLoop {
             case .claimEnded(let token):
                 running[token] = nil
                 if let name = scheduler.jobs[token]?.name { claimLost(name) }
+                signals[token] = nil
+                cancelAsked[token] = nil
             case .queued(let requests):
                 sawQueued(requests.map(\.name))
             default: break
@@ -166,6 +175,7 @@ final class WorkerLoop {
             stateChanged = true
         case .attemptFailed(let token, let context, let failure):
             running[token] = nil
+            signals[token] = nil
             contexts[token] = context
             stateChanged = true
             perform(scheduler.handle(.attemptFailed(token: token, failure), now: Self.now()), &group)
@@ -187,6 +197,14 @@ final class WorkerLoop {
             state.lastError = error
             lines[token] = state
             perform(scheduler.handle(.attemptFailed(token: token, AttemptFailure(error, attempts: state.attempts, deadline: nil)), now: Self.now()), &group)
+        case .cancels(let names):
+            cancelsReported(names, &group)
+        case .cancelsRead(let seen):
+            cancelsRead(seen, &group)
+        case .batchCancelRecorded(let id):
+            batchCancelRecorded(id, &group)
+        case .batchCancelFailed(let id):
+            batchCancelFailed(id, &group)
         case .publish:
             publishArmed = false
             if stateChanged { try? publish() }
@@ -221,6 +239,8 @@ final class WorkerLoop {
                 worker.send(.scheduler(.queued(try await io.scan())))
                 let batches = try await io.run { try io.spool.queuedBatches() }
                 if !batches.isEmpty { worker.send(.files(batches)) }
+                let cancels = await WorkerLoop.seen(try await io.run { try io.spool.listCancels() }, io: io, worker: worker)
+                if !cancels.isEmpty { worker.send(.cancelsRead(cancels)) }
             } catch {
                 logger.error("rescan failed: \(error)")
             }

@@ -21,6 +21,8 @@ import VibesModels
             try t.dropRequest("two", prompt: "b")
             try t.dropRequest("lost", model: "nope", prompt: "c")
             try t.drop("broken.json", "{")
+            try t.dropRequest("gone", prompt: "e")
+            try Data().write(to: URL(fileURLWithPath: "\(t.spool.cancel)/gone"))
             try t.drop("batch.jsonl", #"{"custom_id":"x","method":"POST","url":"/api/chat","body":{"model":"echo","prompt":"d"}}"# + "\n")
             let run = try await runCLI([
                 "run", "--once", "--spool", t.spool.root, "--ollama-url", fake.baseURL, "--retries", "0", "--metrics-file", path,
@@ -30,9 +32,10 @@ import VibesModels
             #expect(sample(text, #"vibes_spool_jobs_total{outcome="done",kind="",model="echo"}"#) == 2)
             #expect(sample(text, #"vibes_spool_jobs_total{outcome="failed",kind="model_not_installed",model="nope"}"#) == 1)
             #expect(sample(text, #"vibes_spool_jobs_total{outcome="failed",kind="invalid_request",model=""}"#) == 1)
+            #expect(sample(text, #"vibes_spool_jobs_total{outcome="failed",kind="cancelled",model="echo"}"#) == 1)
             #expect(sample(text, #"vibes_spool_tokens_total{type="prompt",model="echo"}"#) == 52, "26 per reply")
             #expect(sample(text, #"vibes_spool_tokens_total{type="completion",model="echo"}"#) == 4)
-            #expect(sample(text, #"vibes_spool_job_duration_seconds_count"#) == 4)
+            #expect(sample(text, #"vibes_spool_job_duration_seconds_count"#) == 5)
             #expect(sample(text, #"vibes_spool_queue_jobs{state="incoming"}"#) == 0)
             #expect(sample(text, #"vibes_spool_paused"#) == 0)
             #expect(sample(text, #"vibes_spool_host_up{host="\#(fake.baseURL)"}"#) == 1, "the worker's own view of its hosts")
