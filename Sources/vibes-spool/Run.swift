@@ -53,6 +53,11 @@ extension VibesSpoolCommand {
         @Option(name: .customLong("rescan-interval"), help: "Seconds between rescans of incoming/ and active/ and refreshes of the hosts' model lists (0: off).")
         var rescanInterval: Double = 30
 
+        @Option(name: .customLong("poll-interval"), help: ArgumentHelp(
+            "Seconds between listings of incoming/ and cancel/ for files dropped on other machines (0: off; default: 1 on a network or FUSE file system, off on a local one).",
+            valueName: "s"))
+        var pollInterval: Double?
+
         @Option(name: .customLong("max-request-bytes"), help: "Largest request file accepted.")
         var maxRequestBytes = WorkerDefaults.maxRequestBytes
 
@@ -83,6 +88,7 @@ extension VibesSpoolCommand {
             settings.once = once
             settings.grace = grace
             settings.rescanInterval = rescanInterval
+            settings.pollInterval = pollInterval
             settings.maxRequestBytes = maxRequestBytes
             settings.firstByteTimeout = firstByteTimeout
             settings.idleTimeout = idleTimeout

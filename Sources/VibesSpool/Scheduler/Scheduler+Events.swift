@@ -98,7 +98,14 @@ extension Scheduler {
         actions.append(.probe(host: host, after: options.backoff(1)))
     }
 
+    /// What follows a failed attempt; paused then (by this failure or before), the worker
+    /// keeps nothing it is not running.
     mutating func attemptFailed(_ token: Int, _ failure: AttemptFailure, _ actions: inout [SchedulerAction]) {
+        decideAfterFailure(token, failure, &actions)
+        if paused { releaseHeld(lines: false, &actions) }
+    }
+
+    private mutating func decideAfterFailure(_ token: Int, _ failure: AttemptFailure, _ actions: inout [SchedulerAction]) {
         guard var job = jobs[token] else { return }
         var host: Int?
         switch job.state {
@@ -134,6 +141,13 @@ extension Scheduler {
             if hosts[host].trial == token { hosts[host].trial = nil }
             requeue(token, &job)
             actions.append(.log(.moved(token: token, from: host)))
+            return
+        }
+        if paused && (failure.retryable || failure.unreachable) {
+            // Already paused: not retried here, nor failed a second time; it goes back.
+            job.state = .committing
+            jobs[token] = job
+            actions.append(.putBack(token: token))
             return
         }
         let delay = options.backoff(job.retries + 1)
@@ -205,14 +219,6 @@ extension Scheduler {
     mutating func shutdown(_ actions: inout [SchedulerAction]) {
         guard !stopping else { return }
         stopping = true
-        for (token, job) in jobs.sorted(by: { $0.key < $1.key }) where job.claimed {
-            switch job.state {
-            case .waiting, .retrying:
-                retrying[token] = nil
-                jobs[token]!.state = .committing
-                actions.append(.putBack(token: token))
-            case .running, .committing: break
-            }
-        }
+        releaseHeld(lines: true, &actions)
     }
 }

@@ -9,30 +9,6 @@ import Foundation
 #endif
 import Glibc
 
-/// A worker's published state: `.workers/HOST-PID.json` in the spool, for `status`.
-struct WorkerStateFile: Codable {
-    struct Pause: Codable {
-        var reason: String
-        var since: String
-    }
-    struct Running: Codable, Sendable {
-        var id: String
-        var host: String
-        var model: String
-    }
-    typealias Retrying = SpoolStatus.Retrying
-    typealias Host = SpoolStatus.Host
-    var host: String
-    var pid: Int32
-    var startedAt: String
-    var paused: Pause?
-    var running: [Running]? = nil
-    var retrying: [Retrying]? = nil
-    var hosts: [Host]? = nil
-
-    enum CodingKeys: String, CodingKey { case host, pid, paused, running, retrying, hosts, startedAt = "started_at" }
-}
-
 /// What `vibes-spool status` shows.
 public struct SpoolStatus: Codable, Sendable {
     public struct Counts: Codable, Sendable {
@@ -87,6 +63,21 @@ public struct SpoolStatus: Codable, Sendable {
         public var reason: String
         public var since: String
     }
+    /// A worker publishing into the spool (on any machine that shares it).
+    public struct Worker: Codable, Sendable, Equatable {
+        /// Its machine's host name.
+        public var host: String
+        public var pid: Int32
+        /// Its Ollama base URLs.
+        public var hosts: [String]
+        /// Jobs it is running.
+        public var running: Int
+        /// When it last published (RFC 3339; left out for a file that does not say).
+        public var updatedAt: String?
+        /// It has not published for over 30 s: dead, hung, or its machine cut off.
+        public var stale: Bool
+        enum CodingKeys: String, CodingKey { case host, pid, hosts, running, updatedAt = "updated_at", stale }
+    }
 
     public var spool: String
     public var counts = Counts()
@@ -95,8 +86,9 @@ public struct SpoolStatus: Codable, Sendable {
     public var batches: [Batch] = []
     public var hosts: [Host] = []
     public var paused: Pause?
+    public var workers: [Worker] = []
 
-    enum CodingKeys: String, CodingKey { case spool, counts, running, retrying, batches, hosts, paused }
+    enum CodingKeys: String, CodingKey { case spool, counts, running, retrying, batches, hosts, paused, workers }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -107,15 +99,17 @@ public struct SpoolStatus: Codable, Sendable {
         try container.encode(batches, forKey: .batches)
         try container.encode(hosts, forKey: .hosts)
         try container.encode(paused, forKey: .paused)
+        try container.encode(workers, forKey: .workers)
     }
 
-    /// Reads a spool's state from its folders and the live workers' state files.
+    /// Reads a spool's state from its folders and the workers' state files.
     public static func read(_ spool: SpoolDirectory) throws -> SpoolStatus {
         var status = SpoolStatus(spool: spool.root)
         status.counts.incoming = try FileSystem.list(spool.incoming).filter(SpoolDirectory.isRequestName).count
         status.counts.done = try SpoolDirectory.jobCount(in: spool.done, envelopeSuffix: ".result.json")
         status.counts.failed = try SpoolDirectory.jobCount(in: spool.failed, envelopeSuffix: ".error.json")
         let now = Date().timeIntervalSince1970
+        var claimed: [Running] = []
         for name in try FileSystem.list(spool.active).sorted() where SpoolDirectory.isRequestName(name) {
             if spool.isBatchProgressFile(activeName: name) { continue }
             let id = SpoolDirectory.stem(of: name)
@@ -123,28 +117,36 @@ public struct SpoolStatus: Codable, Sendable {
             let partial = try FileSystem.lstatPath("\(spool.active)/\(id).partial")
             // A rename sets ctime: the claim time.
             let age = max(0, now - FileSystem.seconds(info.st_ctim))
-            status.running.append(Running(id: id, bytes: Int64(partial?.st_size ?? 0), ageS: (age * 10).rounded() / 10))
+            claimed.append(Running(id: id, bytes: Int64(partial?.st_size ?? 0), ageS: (age * 10).rounded() / 10))
         }
-        status.counts.active = status.running.count
+        status.counts.active = claimed.count
+        status.batches = ((try? spool.activeBatches()) ?? []).map { Batch(id: $0.id, total: $0.total, completed: $0.completed, failed: $0.failed, status: $0.status) }
+        status.place(claimed, WorkerStateFile.all(in: spool), now: now)
+        return status
+    }
+
+    /// Fills in what the workers publish. Running jobs are those in `active/` that a worker
+    /// that still publishes says it runs: a job claimed and waiting (a retry's backoff, a
+    /// slot), or held by a worker that is gone, is not running. Stale workers are listed, and
+    /// count for nothing else.
+    mutating func place(_ claimed: [Running], _ states: [WorkerStateFile], now: Double) {
+        workers = states.map { $0.summary(now: now) }
         var placed: [String: WorkerStateFile.Running] = [:]
-        for state in WorkerStateFile.live(in: spool) {
+        for state in states where !state.isStale(now: now) {
             if let pause = state.paused {
-                status.paused = Pause(reason: pause.reason, since: pause.since)
+                paused = Pause(reason: pause.reason, since: pause.since)
             }
             for running in state.running ?? [] { placed[running.id] = running }
-            status.retrying += state.retrying ?? []
-            status.hosts += state.hosts ?? []
+            retrying += state.retrying ?? []
+            hosts += state.hosts ?? []
         }
-        for index in status.running.indices {
-            guard let place = placed[status.running[index].id] else { continue }
-            status.running[index].host = place.host
-            status.running[index].model = place.model
+        running = claimed.compactMap { job in
+            guard let place = placed[job.id] else { return nil }
+            var job = job
+            job.host = place.host
+            job.model = place.model
+            return job
         }
-        status.batches = ((try? spool.activeBatches()) ?? []).map { Batch(id: $0.id, total: $0.total, completed: $0.completed, failed: $0.failed, status: $0.status) }
-        // Retrying jobs sit in active/ too, but hold no slot: they are not running.
-        let retryingIDs = Set(status.retrying.map(\.id))
-        status.running.removeAll { retryingIDs.contains($0.id) }
-        return status
     }
 
     /// Human-readable lines.
@@ -169,6 +171,11 @@ public struct SpoolStatus: Codable, Sendable {
         if let paused {
             lines.append("paused since \(paused.since): \(paused.reason)")
         }
+        for worker in workers {
+            let hosts = worker.hosts.isEmpty ? "" : ", Ollama \(worker.hosts.joined(separator: ", "))"
+            let stale = worker.stale ? ", STALE (last published \(worker.updatedAt ?? "never"))" : ""
+            lines.append("worker \(worker.host):\(worker.pid): \(worker.running) running\(hosts)\(stale)")
+        }
         return lines.joined(separator: "\n")
     }
 }
@@ -181,36 +188,6 @@ extension SpoolDirectory {
             guard name.hasSuffix(envelopeSuffix), !name.hasPrefix(".") else { return count }
             let id = String(name.dropLast(envelopeSuffix.count))
             return names.contains("\(id).json") ? count + 1 : count
-        }
-    }
-}
-
-extension WorkerStateFile {
-    static func path(in spool: SpoolDirectory, host: String, pid: Int32) -> String {
-        "\(spool.workers)/\(host)-\(pid).json"
-    }
-
-    func write(to spool: SpoolDirectory) throws {
-        let data = try JSONEncoder().encode(self)
-        let path = Self.path(in: spool, host: host, pid: pid)
-        let tmp = path + ".tmp"
-        try FileSystem.writeFile(tmp, String(decoding: data, as: UTF8.self) + "\n")
-        _ = rename(tmp, path)
-    }
-
-    /// State files of workers still alive on this host (others' are kept: we cannot tell).
-    static func live(in spool: SpoolDirectory) -> [WorkerStateFile] {
-        guard let names = try? FileSystem.list(spool.workers) else { return [] }
-        let thisHost = hostName()
-        return names.filter { $0.hasSuffix(".json") }.compactMap { name in
-            guard let bytes = try? FileSystem.readFile("\(spool.workers)/\(name)"),
-                let state = try? JSONDecoder().decode(WorkerStateFile.self, from: Data(bytes))
-            else { return nil }
-            if state.host == thisHost && kill(state.pid, 0) != 0 && errno == ESRCH {
-                try? FileSystem.remove("\(spool.workers)/\(name)")
-                return nil
-            }
-            return state
         }
     }
 }

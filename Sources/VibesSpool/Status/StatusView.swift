@@ -31,7 +31,7 @@ public enum StatusView {
         let width = max(40, width)
         var lines = ["vibes-spool status  \(status.spool)" + (time.map { "  \($0)" } ?? "")]
         let c = status.counts
-        lines.append("queued \(c.incoming)  running \(c.active)  retrying \(status.retrying.count)  done \(c.done)  failed \(c.failed)")
+        lines.append("queued \(c.incoming)  running \(status.running.count)  retrying \(status.retrying.count)  done \(c.done)  failed \(c.failed)")
         if let paused = status.paused {
             lines.append("PAUSED since \(paused.since): \(paused.reason)")
         }
@@ -70,6 +70,13 @@ public enum StatusView {
             for host in status.hosts {
                 let loaded = host.loaded.isEmpty ? "" : "  loaded \(host.loaded.joined(separator: ", "))"
                 lines.append("  \(host.url)  \(host.state)  running \(host.running)  free \(host.free)" + loaded)
+            }
+        }
+        if status.workers.count > 1 || status.workers.contains(where: \.stale) {
+            lines.append("")
+            lines.append("workers")
+            for worker in status.workers {
+                lines.append("  \(worker.host):\(worker.pid)  running \(worker.running)" + (worker.stale ? "  STALE since \(worker.updatedAt ?? "?")" : ""))
             }
         }
         return lines.map { clip($0, to: width) }

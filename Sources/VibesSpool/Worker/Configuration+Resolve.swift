@@ -15,6 +15,8 @@ public struct RunSettings: Sendable {
     public var once = false
     public var grace: Double?
     public var rescanInterval: Double?
+    /// `--poll-interval`: 0 off; not given: by the file system.
+    public var pollInterval: Double?
     public var maxRequestBytes: Int?
     public var firstByteTimeout: Double?
     public var idleTimeout: Double?
@@ -111,6 +113,7 @@ extension WorkerConfiguration {
             order: settings.order ?? WorkerDefaults.order,
             maxWait: try seconds(settings.maxWait, "--max-wait") ?? WorkerDefaults.maxWait,
             systemd: environment.filter { ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"].contains($0.key) })
+        configuration.pollInterval = try seconds(settings.pollInterval, "--poll-interval")
         configuration.maxBatchLines = settings.maxBatchLines ?? WorkerDefaults.maxBatchLines
         configuration.maxBatchBytes = settings.maxBatchBytes ?? WorkerDefaults.maxBatchBytes
         configuration.embedGroup = settings.embedGroup ?? WorkerDefaults.embedGroup

@@ -35,6 +35,10 @@ public struct WorkerConfiguration: Sendable {
     /// The periodic rescan of `incoming/` and `active/` (and refresh of the hosts' model lists);
     /// `nil` turns it off.
     public var rescanInterval: Duration?
+    /// How often to list `incoming/` and `cancel/` for files dropped on other machines (inotify sees only
+    /// this one's): `nil` lets the spool's file system decide (see ``pollPeriod(on:)``);
+    /// `.zero` turns it off.
+    public var pollInterval: Duration?
     public var maxRequestBytes: Int
     /// Handle what is queued at start, then return.
     public var once: Bool
@@ -62,7 +66,7 @@ public struct WorkerConfiguration: Sendable {
         maxRequestBytes: Int = WorkerDefaults.maxRequestBytes, once: Bool = false,
         backoffBase: Duration = WorkerDefaults.backoffBase, backoffCap: Duration = WorkerDefaults.backoffCap,
         workerID: String = WorkerConfiguration.defaultWorkerID(), order: JobOrder = WorkerDefaults.order,
-        maxWait: Duration = WorkerDefaults.maxWait, systemd: [String: String] = [:]
+        maxWait: Duration = WorkerDefaults.maxWait, systemd: [String: String] = [:], pollInterval: Duration? = nil
     ) {
         self.spool = spool
         self.ollama = ollama
@@ -79,6 +83,7 @@ public struct WorkerConfiguration: Sendable {
         self.order = order
         self.maxWait = maxWait
         self.systemd = systemd
+        self.pollInterval = pollInterval
     }
 
     public static func defaultWorkerID() -> String {
@@ -97,6 +102,14 @@ public struct WorkerConfiguration: Sendable {
         return configuration
     }
 
+    /// The listing period on a file system of this kind: as set, else every second on a
+    /// network or FUSE file system and never on a local one (or one `statfs` cannot tell);
+    /// `nil`: no listing.
+    func pollPeriod(on kind: FileSystemKind?) -> Duration? {
+        if let pollInterval { return pollInterval > .zero ? pollInterval : nil }
+        return kind?.isShared == true ? WorkerDefaults.sharedPollInterval : nil
+    }
+
     /// The scheduler's options.
     var schedulerOptions: Scheduler.Options {
         Scheduler.Options(
@@ -112,6 +125,8 @@ public enum WorkerDefaults {
     public static let retries = 3
     public static let grace = Duration.seconds(30)
     public static let rescanInterval: Duration? = .seconds(30)
+    /// The listing period of `--poll-interval` on a network or FUSE file system.
+    public static let sharedPollInterval = Duration.seconds(1)
     public static let maxRequestBytes = 16 << 20
     public static let backoffBase = Duration.seconds(1)
     public static let backoffCap = Duration.seconds(60)

@@ -30,6 +30,8 @@ public final class SpoolWorker: Service, Sendable {
         /// Names inotify reported (or the worker put back): read them for the scheduler.
         case files([String])
         case rescan(reason: String?)
+        /// A poll's listings of the polled folders (`nil`: that folder could not be listed).
+        case listed([(path: String, names: [String]?)])
         /// An attempt started: for `status`.
         case attemptStarted(token: Int, id: String, host: Int, model: String)
         /// An attempt failed; the loop keeps the job until the scheduler says what next.
@@ -53,6 +55,8 @@ public final class SpoolWorker: Service, Sendable {
         case batchCancelRecorded(id: String)
         case batchCancelFailed(id: String)
         case publish
+        /// Time to publish the state file even if nothing changed (see ``WorkerStateFile/heartbeat``).
+        case heartbeat
         case watchdog
         case shutdown
         case graceExpired

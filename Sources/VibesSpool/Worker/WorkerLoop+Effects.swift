@@ -38,7 +38,8 @@ extension WorkerLoop {
                 let context = name == nil ? contexts.removeValue(forKey: token) : nil
                 Self.spawn(.fail(token: token, name: name, context: context, reason: reason), runners, io, worker, &group)
             case .putBack(let token):
-                Self.spawn(.putBack(token: token, context: contexts.removeValue(forKey: token)), runners, io, worker, &group)
+                let context = contexts.removeValue(forKey: token)
+                Self.spawn(.putBack(token: token, context: context, paused: !scheduler.stopping), runners, io, worker, &group)
             case .refreshModels(let host):
                 Self.spawn(.refresh(host: host), runners, io, worker, &group)
             case .probe(let host, let delay):
@@ -61,7 +62,8 @@ extension WorkerLoop {
         /// A job's attempt as a member of a group: its embedding call goes to `meeting`.
         case member(token: Int, name: String?, context: JobContext?, host: Int, meeting: EmbedMeeting, seat: Int, signal: CancelSignal)
         case fail(token: Int, name: String?, context: JobContext?, reason: FailReason)
-        case putBack(token: Int, context: JobContext?)
+        /// `paused`: put back by a pause (else by a shutdown).
+        case putBack(token: Int, context: JobContext?, paused: Bool)
         case refresh(host: Int)
         case probe(host: Int, after: Duration)
         case probeDisk(after: Duration)
@@ -80,9 +82,13 @@ extension WorkerLoop {
                     worker: worker)
             case .fail(let token, let name, let context, let reason):
                 await fail(token: token, name: name, context: context, reason: reason, runner: runners[0], worker: worker)
-            case .putBack(let token, let context):
-                if let context { _ = await runners[0].putBack(context, reason: "stopping") }
+            case .putBack(let token, let context, let paused):
+                var back: String?
+                if let context { back = await runners[0].putBack(context, reason: paused ? "paused, so not held" : "stopping") }
                 worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
+                // Queued here again too (unclaimed, as any file in incoming/): whichever worker
+                // can run it first takes it (this one once its pause ends; `--once` has no watcher).
+                if paused, let back { worker.send(.files([back])) }
             case .refresh(let host):
                 worker.send(.scheduler(await refresh(host, worker.providers[host])))
             case .probe(let host, let delay):

@@ -25,6 +25,9 @@ extension WorkerLoop {
         if !configuration.once, let interval = configuration.rescanInterval, interval > .zero {
             every(interval, .rescan(reason: nil), into: &group)
         }
+        // Published at least this often, changed or not: a reader on another machine tells a
+        // live worker from one that is gone by it (`stale` in `status`).
+        every(WorkerStateFile.heartbeat, .heartbeat, into: &group)
         if let watchdog = SystemdNotifier.watchdogInterval(environment: configuration.systemd) {
             // Pinged from the loop itself, so a stuck loop is restarted.
             worker.notifier.send("WATCHDOG=1")
@@ -117,7 +120,7 @@ extension WorkerLoop {
                 loaded: host.loaded.map { ModelKey.model(ofLoad: $0) }.sorted())
         }
         let state = WorkerStateFile(
-            host: hostName(), pid: getpid(), startedAt: RFC3339.format(startedAt),
+            host: hostName(), pid: getpid(), startedAt: RFC3339.format(startedAt), updatedAt: RFC3339.format(Date()),
             paused: pause.map { .init(reason: $0.reason, since: RFC3339.format($0.since)) },
             running: running.values.sorted { $0.id < $1.id }, retrying: retrying.sorted { $0.id < $1.id }, hosts: hosts)
         try state.write(to: configuration.spool)

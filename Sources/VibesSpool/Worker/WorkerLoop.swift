@@ -43,6 +43,8 @@ final class WorkerLoop {
     /// A publish is due within a second (see `armPublish`).
     var publishArmed = false
     var lastStatus = ""
+    /// The polled folders' last listings, by path (empty: no polling).
+    var listings: [String: FolderListing] = [:]
     let startedAt = Date()
 
     var configuration: WorkerConfiguration { worker.configuration }
@@ -111,6 +113,7 @@ final class WorkerLoop {
             for name in queuedBatches { openBatch(name: name, resumed: nil, &group) }
             listCancels(&group)
             startTimers(&group)
+            startPolling(seen: queued.map(\.name) + queuedBatches, &group)
             if !exited {
                 for await event in worker.events.stream {
                     handle(event, &group)
@@ -147,8 +150,11 @@ final class WorkerLoop {
                 }
             case .claimEnded(let token):
                 running[token] = nil
+                if let name = scheduler.jobs[token]?.name { claimLost(name) }
                 signals[token] = nil
                 cancelAsked[token] = nil
+            case .queued(let requests):
+                sawQueued(requests.map(\.name))
             default: break
             }
             perform(scheduler.handle(event, now: Self.now()), &group)
@@ -159,6 +165,8 @@ final class WorkerLoop {
                 guard let requests = try? await io.peek(names), !requests.isEmpty else { return }
                 worker.send(.scheduler(.queued(requests)))
             }
+        case .listed(let listed):
+            self.listed(listed, &group)
         case .rescan(let reason):
             if let reason { logger.warning("rescanning: \(reason)") }
             rescan(&group)
@@ -202,6 +210,8 @@ final class WorkerLoop {
             if stateChanged { try? publish() }
             updateStatus()
             tickBatches(&group)
+        case .heartbeat:
+            try? publish()
         case .watchdog:
             worker.notifier.send("WATCHDOG=1")
         case .shutdown:

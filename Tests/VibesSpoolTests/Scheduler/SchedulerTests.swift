@@ -158,6 +158,9 @@ import Testing
         #expect(failed.contains(.fail(token: 1, name: nil, .unreachable(hosts: [Self.a, Self.b]))), "one failure, naming every host")
         #expect(failed.contains(.log(.paused(reason: "Ollama not running at \(Self.a), \(Self.b)"))))
         #expect(starts(failed).isEmpty, "j2 is not tried and failed too")
+        #expect(failed.contains(.putBack(token: 2)), "paused: j2 goes back, for workers elsewhere")
+        _ = s.handle(.jobEnded(token: 2, outcome: .putBack), now: t(3))
+        #expect(starts(s.handle(.queued([request("j2.json", "m", at: 1)]), now: t(3))).isEmpty, "paused: not claimed")
         #expect(starts(s.handle(.tick, now: t(30))).isEmpty, "paused")
         _ = s.handle(.jobEnded(token: 1, outcome: .failed(unreachable: true)), now: t(31))
         let back = s.handle(.hostModels(host: 1, installed: ["m"], loaded: []), now: t(40))
@@ -179,12 +182,13 @@ import Testing
         var s = scheduler([(Self.a, ["m"])], slots: 2)
         _ = s.handle(.queued([request("j1.json", "m", at: 0)]), now: t(0))
         let paused = s.handle(.attemptFailed(token: 1, AttemptFailure(attempts: 0, diskFull: true)), now: t(1))
-        #expect(paused == [.log(.paused(reason: "the spool's disk is full")), .probeDisk(after: .seconds(1))])
-        #expect(starts(s.handle(.queued([request("j2.json", "m", at: 2)]), now: t(2))).isEmpty)
+        #expect(paused == [.log(.paused(reason: "the spool's disk is full")), .probeDisk(after: .seconds(1)), .putBack(token: 1)], "paused: not held")
+        _ = s.handle(.jobEnded(token: 1, outcome: .putBack), now: t(1))
+        #expect(starts(s.handle(.queued([request("j1.json", "m", at: 0), request("j2.json", "m", at: 2)]), now: t(2))).isEmpty)
         #expect(s.handle(.diskProbed(ok: false), now: t(3)) == [.probeDisk(after: .seconds(2))])
         let resumed = s.handle(.diskProbed(ok: true), now: t(5))
         #expect(resumed.first == .log(.resumed))
-        #expect(starts(resumed).map(\.0) == [nil, "j2.json"], "the held job first (claimed: no name), then the next")
+        #expect(starts(resumed).map(\.0) == ["j1.json", "j2.json"], "the job put back first (the oldest), then the next")
     }
 
     @Test func shutdownPutsBackHeldJobsAndExitsWhenNothingRuns() {
