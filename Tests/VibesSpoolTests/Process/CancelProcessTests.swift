@@ -113,8 +113,11 @@ extension ProcessTests {
                 doomed.signal(SIGKILL)
                 _ = await doomed.exitStatus()
                 let before = host.chats.count
+                // The killed worker may have finished the cancel before the kill: then the run
+                // that follows has nothing to do.
+                let committedBefore = t.json("\(t.spool.done)/k.batch.json") != nil
                 let again = try run(t, fake, ["--once"], log: "again\(trial)")
-                #expect(await again.exitStatus() == 1, "a cancelled batch counts as failed: \(again.log)")
+                #expect(await again.exitStatus() == (committedBefore ? 0 : 1), "a cancelled batch counts as failed: \(again.log)")
                 #expect(t.json("\(t.spool.done)/k.batch.json")?["status"] == "cancelled", "\(again.log)")
                 _ = CancelFixtures.checkExact(t, "k", total: 400)
                 #expect(host.chats.count - before <= 8, "at most the lines running at the kill ran again")
