@@ -22,6 +22,46 @@ public final class FakeOllama: Sendable {
     private let serverChannel: any Channel
     private let acceptTask: Task<Void, Never>
     private let log = Recorder()
+    private let accepted: Accepted
+
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    /// Every connection wrapped for the accept loop and not yet taken by it. NIO traps when such
+    /// a wrapper is dropped without its writer finished, which happens to a connection accepted
+    /// while the listening socket closes (a client, such as a worker process, connecting at the
+    /// fake's shutdown): the accept stream has ended, so nothing takes it. Held here, those are
+    /// closed properly at shutdown; once closed, a late one is refused before it is wrapped.
+    private final class Accepted: Sendable {
+        struct State {
+            var pending: [ObjectIdentifier: Connection] = [:]
+            var closed = false
+        }
+        let state = Mutex(State())
+        struct Refused: Error {}
+
+        func wrap(_ channel: any Channel) throws -> Connection {
+            try state.withLock { state in
+                guard !state.closed else { throw Refused() }
+                let connection = try Connection(wrappingChannelSynchronously: channel)
+                state.pending[ObjectIdentifier(channel)] = connection
+                return connection
+            }
+        }
+
+        func take(_ connection: Connection) {
+            _ = state.withLock { $0.pending.removeValue(forKey: ObjectIdentifier(connection.channel)) }
+        }
+
+        /// Closes every connection the accept loop never took; later ones are refused.
+        func close() async {
+            let left = state.withLock { state in
+                state.closed = true
+                defer { state.pending = [:] }
+                return Array(state.pending.values)
+            }
+            for connection in left { try? await connection.executeThenClose { _, _ in } }
+        }
+    }
 
     private final class Recorder: Sendable {
         struct Log {
@@ -35,6 +75,7 @@ public final class FakeOllama: Sendable {
 
     /// Starts a server answering with `handler`.
     public static func start(port: Int = 0, _ handler: @escaping Handler) async throws -> FakeOllama {
+        let accepted = Accepted()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -42,22 +83,23 @@ public final class FakeOllama: Sendable {
             .bind(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                    return try accepted.wrap(channel)
                 }
             }
-        return FakeOllama(server: server, handler: handler)
+        return FakeOllama(server: server, accepted: accepted, handler: handler)
     }
 
-    private init(server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>, handler: @escaping Handler) {
+    private init(server: NIOAsyncChannel<Connection, Never>, accepted: Accepted, handler: @escaping Handler) {
         self.port = server.channel.localAddress?.port ?? 0
         self.serverChannel = server.channel
+        self.accepted = accepted
         let log = self.log
         self.acceptTask = Task {
             try? await server.executeThenClose { inbound in
                 await withDiscardingTaskGroup { group in
                     do {
                         for try await connection in inbound {
+                            accepted.take(connection)
                             log.withLock { $0.opened += 1 }
                             connection.channel.closeFuture.whenComplete { _ in log.withLock { $0.closed += 1 } }
                             group.addTask {
@@ -86,10 +128,12 @@ public final class FakeOllama: Sendable {
 
     /// Closes the listening socket and ends every connection. The accept loop is not cancelled:
     /// closing the socket ends its stream after the connections already accepted, and each of
-    /// those is served (and closed) as cancelled, never dropped unclosed (NIO traps on that).
+    /// those is served (and closed) as cancelled; one accepted as the socket closed, which the
+    /// loop never took, is closed by ``Accepted/close()``.
     public func shutdown() async {
         try? await serverChannel.close()
         await acceptTask.value
+        await accepted.close()
     }
 
     /// Every request received so far, in order.
