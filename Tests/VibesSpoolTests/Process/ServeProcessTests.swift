@@ -86,13 +86,15 @@ import VibesModels
         let acknowledged = JSONValue.parse(utf8: Array(try RawHTTP.exchange(port: port, "POST", "/v1/batches", headers: ["Content-Type: application/json"], body: body).body.utf8))?["id"]?.stringValue
         let api = "\(t.spool.root)/api"
         for round in 0..<3 {
-            // Kill serve while a create is under way: as soon as its staged record appears.
+            // Kill serve while a create is under way: as soon as its staged record appears (or,
+            // when the poll missed that moment, its record: one more than before this round's).
+            let before = (try? FileManager.default.contentsOfDirectory(atPath: "\(api)/batches"))?.count ?? 0
             let connection = try RawHTTP(port: port)
             connection.send("POST /v1/batches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
             connection.send(body)
             await eventually("the create is under way", timeout: .seconds(30)) {
                 (try? FileManager.default.contentsOfDirectory(atPath: "\(api)/tmp"))?.contains { $0.hasPrefix("batch_") } == true
-                    || (try? FileManager.default.contentsOfDirectory(atPath: "\(api)/batches"))?.count ?? 0 > round + 1
+                    || (try? FileManager.default.contentsOfDirectory(atPath: "\(api)/batches"))?.count ?? 0 > before
             }
             process.signal(SIGKILL)
             _ = await process.exitStatus()
