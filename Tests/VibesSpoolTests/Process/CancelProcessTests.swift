@@ -75,7 +75,14 @@ extension ProcessTests {
     @Test func twoWorkersNeverBothActOnOneCancel() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }
-        let handler = FakeOllama.ollamaLike(models: ["echo"]) { _ in .chatStream(pieces: (0..<400).map { "w\($0) " }, delay: .milliseconds(5)) }
+        let cancelled = (0..<12).filter { $0 % 2 == 0 }.map { "j\($0)" }
+        // A job to be cancelled streams for 20 s, so that it is still running when its cancel
+        // comes, however loaded the machine; the others for 2 s.
+        let handler = FakeOllama.ollamaLike(models: ["echo"]) { request in
+            let body = String(decoding: request.body, as: UTF8.self)
+            let long = cancelled.contains { body.contains("\"\($0)\"") }
+            return .chatStream(pieces: (0..<(long ? 4000 : 400)).map { "w\($0) " }, delay: .milliseconds(5))
+        }
         try await FakeOllama.with(handler) { fake in
             let first = try run(t, fake, ["--concurrency", "2"], log: "first")
             let second = try run(t, fake, ["--concurrency", "2"], log: "second")
@@ -83,7 +90,6 @@ extension ProcessTests {
             await eventually("both workers are up") { (try? FileManager.default.contentsOfDirectory(atPath: t.spool.workers).count) == 2 }
             for n in 0..<12 { try t.dropRequest("j\(n)", prompt: "j\(n)") }
             await eventually("four run") { t.names(t.spool.active).filter { $0.hasSuffix(".partial") }.count == 4 }
-            let cancelled = (0..<12).filter { $0 % 2 == 0 }.map { "j\($0)" }
             for id in cancelled { try Data().write(to: URL(fileURLWithPath: "\(t.spool.cancel)/\(id)")) }
             await eventually("all ended", timeout: .seconds(60)) { t.doneIDs.count + t.failedIDs.count == 12 }
             #expect(Set(t.failedIDs) == Set(cancelled), "\(t.failedIDs)")
