@@ -41,7 +41,7 @@ extension WorkerLoop {
         guard let batch = batches[id], let request = batch.cancel else { return }
         batches[id]!.cancelRecorded = true
         batch.signal.fire(request)
-        var ending: [Int] = []
+        var ending: [WorkID] = []
         for (token, state) in lines where state.batch == id && !state.settled {
             switch scheduler.jobs[token]?.state {
             case .waiting, .retrying: ending.append(token)

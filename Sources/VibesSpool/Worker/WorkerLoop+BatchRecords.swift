@@ -22,12 +22,12 @@ extension WorkerLoop {
     }
 
     struct RecordedLine: Sendable {
-        let token: Int
+        let token: WorkID
         let recorded: Recorded
     }
 
     /// A line's result is in (`generated`: from an attempt, whose slot it frees now).
-    func lineSettled(_ token: Int, _ record: BatchRecord, generated: Bool, _ group: inout DiscardingTaskGroup) {
+    func lineSettled(_ token: WorkID, _ record: BatchRecord, generated: Bool, _ group: inout DiscardingTaskGroup) {
         guard let state = lines[token], batches[state.batch] != nil, !state.settled else { return }
         lines[token]!.settled = true
         batches[state.batch]!.awaitingWrite += state.weight
@@ -85,7 +85,7 @@ extension WorkerLoop {
                 guard let state = lines[line.token] else { continue }
                 lines[line.token]!.settled = false
                 batches[id]?.awaitingWrite -= 1
-                perform(scheduler.handle(.attemptFailed(token: line.token, AttemptFailure(attempts: state.attempts, diskFull: true)), now: Self.now()), &group)
+                perform(scheduler.handle(.attemptFailed(token: line.token, AttemptFailure(.diskFull, attempts: state.attempts)), now: Self.now()), &group)
             }
         }
         flushRecords(id, &group)
@@ -103,7 +103,7 @@ extension WorkerLoop {
 
 /// A settled line waiting for its group's write.
 struct PendingRecord: Sendable {
-    let token: Int
+    let token: WorkID
     let record: BatchRecord
     /// For the token metrics.
     let model: String

@@ -10,7 +10,7 @@ import Foundation
 import VibesModels
 
 /// Batch files: claimed and validated whole, then read a few lines at a time into the
-/// scheduler, where each line is a job already held (a negative token). At most `window` lines of
+/// scheduler, where each line is a job already held (a ``WorkID/line(_:)``). At most `window` lines of
 /// a batch wait or run at once, so a job dropped after a batch started runs before the batch's
 /// later lines (they are queued, oldest first, when they are read). Embedding lines count as
 /// the share of a slot they take (a group of `--embed-group` inputs holds one), so a slot that
@@ -193,11 +193,12 @@ extension WorkerLoop {
             batch.next += 1
             batch.inFlight += 1
             read.request.queuedAt = now
-            nextLineToken -= 1
+            linesQueued += 1
+            let token = WorkID.line(linesQueued)
             let weight = read.request.embed.map { min(max(1, $0.inputs), embedGroup) } ?? embedGroup
             batch.inFlight += weight - 1
-            lines[nextLineToken] = LineState(batch: id, line: read.line, work: read.work, model: read.request.model, weight: weight)
-            queued.append(QueuedLine(token: nextLineToken, request: read.request))
+            lines[token] = LineState(batch: id, line: read.line, work: read.work, model: read.request.model, weight: weight)
+            queued.append(QueuedLine(token: token, request: read.request))
         }
         batches[id] = batch
         if !queued.isEmpty { perform(scheduler.handle(.lines(queued), now: now), &group) }
@@ -205,7 +206,7 @@ extension WorkerLoop {
 
     /// A line ended (recorded, or dropped at shutdown): read more, or commit when all are in.
     /// `settling` false: the caller settles the batch once, after a group of lines.
-    func lineEnded(_ token: Int, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup, settling: Bool = true) {
+    func lineEnded(_ token: WorkID, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup, settling: Bool = true) {
         perform(scheduler.handle(.jobEnded(token: token, outcome: outcome), now: Self.now()), &group)
         guard let state = lines.removeValue(forKey: token), batches[state.batch] != nil else { return }
         batches[state.batch]!.inFlight -= state.weight

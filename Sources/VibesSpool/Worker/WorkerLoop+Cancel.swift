@@ -83,7 +83,7 @@ extension WorkerLoop {
 
     /// A job a cancel was asked for ended: its cancel file goes (the cancelled path removed it
     /// already; a job that ended otherwise, e.g. done as the cancel came, says so).
-    func cancelledJobEnded(_ token: Int, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup) {
+    func cancelledJobEnded(_ token: WorkID, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup) {
         signals[token] = nil
         guard let request = cancelAsked.removeValue(forKey: token), outcome != .putBack else { return }
         if outcome == .done { logger.notice("cancel came as the job committed: it is done; cancel removed", metadata: ["job": "\(request.id)"]) }

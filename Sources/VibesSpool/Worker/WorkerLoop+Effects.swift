@@ -15,14 +15,14 @@ extension WorkerLoop {
     func perform(_ actions: [SchedulerAction], _ group: inout DiscardingTaskGroup) {
         for action in actions {
             switch action {
-            case .start(let token, _, let host) where token < 0:
+            case .start(let token, _, let host) where token.isLine:
                 guard let state = lines[token] else { continue }
                 startAttempt(token, state, host: host, &group)
-            case .fail(let token, _, let reason) where token < 0:
+            case .fail(let token, _, let reason) where token.isLine:
                 guard let state = lines[token] else { continue }
                 let failure = Self.failure(reason, model: state.model ?? "", lastError: state.lastError)
                 lineSettled(token, BatchRecord(state.line, .failed(failure), host: nil), generated: false, &group)
-            case .putBack(let token) where token < 0:
+            case .putBack(let token) where token.isLine:
                 // A line not recorded runs again when the batch resumes.
                 worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
             case .start(let token, let name, let host):
@@ -58,12 +58,12 @@ extension WorkerLoop {
 
     /// An action with what its task needs, taken out of the loop's state.
     enum Effect: Sendable {
-        case start(token: Int, name: String?, context: JobContext?, host: Int?, signal: CancelSignal)
+        case start(token: WorkID, name: String?, context: JobContext?, host: Int?, signal: CancelSignal)
         /// A job's attempt as a member of a group: its embedding call goes to `meeting`.
-        case member(token: Int, name: String?, context: JobContext?, host: Int, meeting: EmbedMeeting, seat: Int, signal: CancelSignal)
-        case fail(token: Int, name: String?, context: JobContext?, reason: FailReason)
+        case member(token: WorkID, name: String?, context: JobContext?, host: Int, meeting: EmbedMeeting, seat: Int, signal: CancelSignal)
+        case fail(token: WorkID, name: String?, context: JobContext?, reason: FailReason)
         /// `paused`: put back by a pause (else by a shutdown).
-        case putBack(token: Int, context: JobContext?, paused: Bool)
+        case putBack(token: WorkID, context: JobContext?, paused: Bool)
         case refresh(host: Int)
         case probe(host: Int, after: Duration)
         case probeDisk(after: Duration)
@@ -114,7 +114,7 @@ extension WorkerLoop {
     /// A line's attempt: a child task of the loop's group (cancelled with it at the grace's
     /// end: the line goes back), its end sent back as an event.
     /// `embedder`: a member of a group's (its embedding call goes to the group's meeting).
-    func startAttempt(_ token: Int, _ state: LineState, host: Int?, embedder: Embedder? = nil, _ group: inout DiscardingTaskGroup) {
+    func startAttempt(_ token: WorkID, _ state: LineState, host: Int?, embedder: Embedder? = nil, _ group: inout DiscardingTaskGroup) {
         let runner = runners[host ?? 0]
         let (worker, line, work, hostURL) = (self.worker, state.line, state.work, host == nil ? nil : runner.hostURL)
         // Run under the batch's cancel signal: a cancelled batch cancels its lines' tasks.
@@ -144,7 +144,7 @@ extension WorkerLoop {
     }
 
     private static func start(
-        token: Int, name: String?, context: JobContext?, host: Int?, signal: CancelSignal, runner: JobRunner, worker: SpoolWorker
+        token: WorkID, name: String?, context: JobContext?, host: Int?, signal: CancelSignal, runner: JobRunner, worker: SpoolWorker
     ) async {
         guard let context = await claimed(token: token, name: name, context: context, runner: runner, worker: worker) else { return }
         guard let host else {
@@ -157,10 +157,10 @@ extension WorkerLoop {
         await attempt(token: token, context: context, host: host, signal: signal, runner: runner, worker: worker)
     }
 
-    private static func fail(token: Int, name: String?, context: JobContext?, reason: FailReason, runner: JobRunner, worker: SpoolWorker) async {
+    private static func fail(token: WorkID, name: String?, context: JobContext?, reason: FailReason, runner: JobRunner, worker: SpoolWorker) async {
         guard let context = await claimed(token: token, name: name, context: context, runner: runner, worker: worker) else { return }
         guard let outcome = await runner.commitFailed(context, failure(reason, context)) else {
-            worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
+            worker.send(.attemptFailed(token: token, context, AttemptFailure(.diskFull, attempts: context.attempts)))
             return
         }
         if case .cancelled(let request) = reason, outcome != .putBack { await runner.io.removeCancel(request) }
@@ -169,7 +169,7 @@ extension WorkerLoop {
 
     /// The job claimed and read (or already held); `nil` when it ended there (event sent).
     static func claimed(
-        token: Int, name: String?, context: JobContext?, runner: JobRunner, worker: SpoolWorker
+        token: WorkID, name: String?, context: JobContext?, runner: JobRunner, worker: SpoolWorker
     ) async -> JobContext? {
         if let context { return context }
         guard let name else { return nil }
@@ -187,7 +187,7 @@ extension WorkerLoop {
 
     /// One attempt, cancelled as a task when a cancel request fires `signal`: then, unless its
     /// reply was already in (the job ends done), the job commits as cancelled, partial kept.
-    static func attempt(token: Int, context: JobContext, host: Int, signal: CancelSignal, runner: JobRunner, worker: SpoolWorker) async {
+    static func attempt(token: WorkID, context: JobContext, host: Int, signal: CancelSignal, runner: JobRunner, worker: SpoolWorker) async {
         worker.send(.attemptStarted(token: token, id: context.job.id, host: host, model: context.request.chat.model))
         let (result, attempted) = await signal.run {
             var context = context
@@ -221,7 +221,7 @@ extension WorkerLoop {
             context.attempts -= 1
             runner.logger.error("the spool's disk is full (\(error)); the job waits for room", metadata: ["job": "\(context.job.id)"])
             await runner.io.discardPartial(context.job)
-            worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
+            worker.send(.attemptFailed(token: token, context, AttemptFailure(.diskFull, attempts: context.attempts)))
         case .spoolError(let error):
             let back = await runner.putBack(context, reason: "spool error (\(error))")
             // Queued again by this worker (not left for a rescan), after a growing pause: the
@@ -234,11 +234,11 @@ extension WorkerLoop {
 
     /// After a commit: the job's end, or (`nil`: the disk is full) the job held, and this
     /// attempt not counted.
-    private static func committed(_ outcome: JobOutcome?, token: Int, context: JobContext, worker: SpoolWorker) {
+    private static func committed(_ outcome: JobOutcome?, token: WorkID, context: JobContext, worker: SpoolWorker) {
         guard let outcome else {
             var context = context
             context.attempts -= 1
-            worker.send(.attemptFailed(token: token, context, AttemptFailure(attempts: context.attempts, diskFull: true)))
+            worker.send(.attemptFailed(token: token, context, AttemptFailure(.diskFull, attempts: context.attempts)))
             return
         }
         worker.send(.scheduler(.jobEnded(token: token, outcome: outcome)))
@@ -282,16 +282,5 @@ extension WorkerLoop {
                 kind: .modelNotInstalled, message: "Model '\(model)' is not installed. Run `ollama pull \(model)`.\(hosts)",
                 httpStatus: 404, detail: detail ?? "model '\(model)' not found")
         }
-    }
-}
-
-extension AttemptFailure {
-    init(_ error: ModelError, attempts: Int, deadline: ContinuousClock.Instant?) {
-        var (modelMissing, broken) = (false, false)
-        if case .modelNotInstalled = error { modelMissing = true }
-        if case .streamInterrupted = error { broken = true }
-        self.init(
-            unreachable: error.isConnectionProblem, modelMissing: modelMissing, broken: broken, retryable: error.isRetryable,
-            attempts: attempts, deadline: deadline)
     }
 }

@@ -17,7 +17,7 @@ extension WorkerLoop {
         let worker = self.worker
         for seat in members.indices {
             let member = members[seat]
-            guard member.token < 0 else {
+            guard member.token.isLine else {
                 let context = member.name == nil ? contexts.removeValue(forKey: member.token) : nil
                 let signal = CancelSignal()
                 signals[member.token] = signal
@@ -44,7 +44,7 @@ extension WorkerLoop {
     /// going to the meeting. A file that changed since it was read (no longer embedding work
     /// of the group's model and settings) leaves the meeting and runs alone.
     static func member(
-        token: Int, name: String?, context: JobContext?, host: Int, runner: JobRunner, meeting: EmbedMeeting, seat: Int, signal: CancelSignal,
+        token: WorkID, name: String?, context: JobContext?, host: Int, runner: JobRunner, meeting: EmbedMeeting, seat: Int, signal: CancelSignal,
         worker: SpoolWorker
     ) async {
         guard let context = await claimed(token: token, name: name, context: context, runner: runner, worker: worker) else { return }

@@ -21,22 +21,23 @@ final class WorkerLoop {
     let runners: [JobRunner]
     var scheduler: Scheduler
     /// Claimed jobs between attempts (retrying, or failing).
-    var contexts: [Int: JobContext] = [:]
+    var contexts: [WorkID: JobContext] = [:]
     /// Attempts under way, for `status`.
-    var running: [Int: WorkerStateFile.Running] = [:]
+    var running: [WorkID: WorkerStateFile.Running] = [:]
     /// Claiming paused (every host down after a failure, or the disk full).
     var pause: (reason: String, since: Date)?
     var exited = false
     var batches: [String: OpenBatch] = [:]
-    /// Batch lines the scheduler holds, by their (negative) tokens.
-    var lines: [Int: LineState] = [:]
-    var nextLineToken = 0
+    /// Batch lines the scheduler holds.
+    var lines: [WorkID: LineState] = [:]
+    /// Lines handed to the scheduler so far: the last ``WorkID/line(_:)`` number given.
+    var linesQueued = 0
     /// Batch lines whose attempt is under way (see `startAttempt`), for the stop's log lines.
-    var linesOut: Set<Int> = []
+    var linesOut: Set<WorkID> = []
     /// Jobs' attempts under way (from their start to their end), for a cancel request.
-    var signals: [Int: CancelSignal] = [:]
+    var signals: [WorkID: CancelSignal] = [:]
     /// Jobs a cancel request was handed to the scheduler for, until they end.
-    var cancelAsked: [Int: CancelRequest] = [:]
+    var cancelAsked: [WorkID: CancelRequest] = [:]
     /// Batches a crashed worker left in `active/`, opened at start.
     let resumedBatches: [BatchClaim]
     var stateChanged = true
@@ -129,7 +130,7 @@ final class WorkerLoop {
         switch event {
         case .scheduler(let event):
             switch event {
-            case .jobEnded(let token, let outcome) where token < 0:
+            case .jobEnded(let token, let outcome) where token.isLine:
                 // A batch line: the batch counts, when it is done.
                 linesOut.remove(token)
                 lineEnded(token, outcome, &group)
