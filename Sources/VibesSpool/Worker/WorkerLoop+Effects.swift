@@ -16,30 +16,30 @@ extension WorkerLoop {
         for action in actions {
             switch action {
             case .start(let token, _, let host) where token.isLine:
-                guard let state = lines[token] else { continue }
-                startAttempt(token, state, host: host, &group)
+                guard let held = state.lines[token] else { continue }
+                startAttempt(token, held, host: host, &group)
             case .fail(let token, _, let reason) where token.isLine:
-                guard let state = lines[token] else { continue }
-                let failure = Self.failure(reason, model: state.model ?? "", lastError: state.lastError)
-                lineSettled(token, BatchRecord(state.line, .failed(failure), host: nil), generated: false, &group)
+                guard let held = state.lines[token] else { continue }
+                let failure = Self.failure(reason, model: held.model ?? "", lastError: held.lastError)
+                lineSettled(token, BatchRecord(held.line, .failed(failure), host: nil), generated: false, &group)
             case .putBack(let token) where token.isLine:
                 // A line not recorded runs again when the batch resumes.
                 worker.send(.scheduler(.jobEnded(token: token, outcome: .putBack)))
             case .start(let token, let name, let host):
-                let context = name == nil ? contexts.removeValue(forKey: token) : nil
+                let context = name == nil ? state.contexts.removeValue(forKey: token) : nil
                 let signal = CancelSignal()
-                signals[token] = signal
+                state.signals[token] = signal
                 Self.spawn(.start(token: token, name: name, context: context, host: host, signal: signal), runners, io, worker, &group)
             case .cancelAttempt(let token, let request):
-                signals[token]?.fire(request)
+                state.signals[token]?.fire(request)
             case .startGroup(let members, let host):
                 startGroup(members, host: host, &group)
             case .fail(let token, let name, let reason):
-                let context = name == nil ? contexts.removeValue(forKey: token) : nil
+                let context = name == nil ? state.contexts.removeValue(forKey: token) : nil
                 Self.spawn(.fail(token: token, name: name, context: context, reason: reason), runners, io, worker, &group)
             case .putBack(let token):
-                let context = contexts.removeValue(forKey: token)
-                Self.spawn(.putBack(token: token, context: context, paused: !scheduler.stopping), runners, io, worker, &group)
+                let context = state.contexts.removeValue(forKey: token)
+                Self.spawn(.putBack(token: token, context: context, paused: !state.scheduler.stopping), runners, io, worker, &group)
             case .refreshModels(let host):
                 Self.spawn(.refresh(host: host), runners, io, worker, &group)
             case .probe(let host, let delay):
@@ -51,7 +51,7 @@ extension WorkerLoop {
             case .log(let notice):
                 log(notice)
             case .exit:
-                exited = true
+                state.exited = true
             }
         }
     }
@@ -114,12 +114,12 @@ extension WorkerLoop {
     /// A line's attempt: a child task of the loop's group (cancelled with it at the grace's
     /// end: the line goes back), its end sent back as an event.
     /// `embedder`: a member of a group's (its embedding call goes to the group's meeting).
-    func startAttempt(_ token: WorkID, _ state: LineState, host: Int?, embedder: Embedder? = nil, _ group: inout DiscardingTaskGroup) {
+    func startAttempt(_ token: WorkID, _ held: LineState, host: Int?, embedder: Embedder? = nil, _ group: inout DiscardingTaskGroup) {
         let runner = runners[host ?? 0]
-        let (worker, line, work, hostURL) = (self.worker, state.line, state.work, host == nil ? nil : runner.hostURL)
+        let (worker, line, work, hostURL) = (self.worker, held.line, held.work, host == nil ? nil : runner.hostURL)
         // Run under the batch's cancel signal: a cancelled batch cancels its lines' tasks.
-        let signal = batches[state.batch]?.signal ?? CancelSignal()
-        linesOut.insert(token)
+        let signal = state.batches[held.batch]?.signal ?? CancelSignal()
+        state.linesOut.insert(token)
         group.addTask {
             let outcome: Result<LineReply, any Error> = await signal.run {
                 do { return .success(try await lineReply(line, work: work, provider: runner.provider, embedder: embedder)) } catch { return .failure(error) }
