@@ -16,8 +16,9 @@ enum WorkID: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Ties between equal queue times are broken by this order: lines before jobs, a line
-    /// handed over later before an earlier one, and jobs in the order they were queued. (It is
-    /// the order of the signed numbers that named work before this type, kept as it was.)
+    /// handed over later before an earlier one, and jobs in the order they were queued. (So the
+    /// lines a batch hands over together start last first; nothing depends on it: a batch's
+    /// output is in the order its lines finish.)
     static func < (a: WorkID, b: WorkID) -> Bool { a.rank < b.rank }
 
     private var rank: Int {

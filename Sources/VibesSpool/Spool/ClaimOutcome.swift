@@ -17,15 +17,10 @@ public enum ClaimOutcome<Held> {
     /// Not a regular file: moved into `failed/` as it was, never opened; `id` is its name there.
     case rejected(id: String, reason: String)
 
-    /// The same outcome, with what a claim holds turned into `T`.
+    /// The same outcome, with what a claim holds turned into `T` (`transform` runs only on a claim).
     func map<T>(_ transform: (Held) throws -> T) rethrows -> ClaimOutcome<T> {
-        try flatMap { .claimed(try transform($0)) }
-    }
-
-    /// The outcome of the claim's next step, taken only when this one claimed.
-    func flatMap<T>(_ next: (Held) throws -> ClaimOutcome<T>) rethrows -> ClaimOutcome<T> {
         switch self {
-        case .claimed(let held): try next(held)
+        case .claimed(let held): .claimed(try transform(held))
         case .lost: .lost
         case .rejected(let id, let reason): .rejected(id: id, reason: reason)
         }
