@@ -1,0 +1,37 @@
+//===----------------------------------------------------------------------===//
+// This source file is part of the vibes-spool project
+//===----------------------------------------------------------------------===//
+
+/// What the scheduler places, and how its events and actions name it: a request file (a job,
+/// to be claimed, or claimed already) or a line of a batch this worker holds.
+enum WorkID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// A request file, numbered by the scheduler as it is queued (from 1).
+    case job(Int)
+    /// A batch line, numbered by the worker's loop as it hands it to the scheduler (from 1).
+    case line(Int)
+
+    var isLine: Bool {
+        if case .line = self { return true }
+        return false
+    }
+
+    /// Ties between equal queue times are broken by this order: lines before jobs, a line
+    /// handed over later before an earlier one, and jobs in the order they were queued. (So the
+    /// lines a batch hands over together start last first; nothing depends on it: a batch's
+    /// output is in the order its lines finish.)
+    static func < (a: WorkID, b: WorkID) -> Bool { a.rank < b.rank }
+
+    private var rank: Int {
+        switch self {
+        case .job(let number): number
+        case .line(let number): -number
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .job(let number): "job \(number)"
+        case .line(let number): "line \(number)"
+        }
+    }
+}
