@@ -84,7 +84,7 @@ extension WorkerLoop {
             case .diskFull:
                 guard let held = state.lines[line.token] else { continue }
                 state.lines[line.token]!.settled = false
-                state.batches[id]?.awaitingWrite -= 1
+                state.batches[id]?.awaitingWrite -= held.weight
                 perform(state.scheduler.handle(.attemptFailed(token: line.token, AttemptFailure(.diskFull, attempts: held.attempts)), now: Self.now()), &group)
             }
         }
