@@ -15,16 +15,13 @@ enum WorkID: Hashable, Comparable, Sendable, CustomStringConvertible {
         return false
     }
 
-    /// Ties between equal queue times are broken by this order: lines before jobs, a line
-    /// handed over later before an earlier one, and jobs in the order they were queued. (So the
-    /// lines a batch hands over together start last first; nothing depends on it: a batch's
-    /// output is in the order its lines finish.)
-    static func < (a: WorkID, b: WorkID) -> Bool { a.rank < b.rank }
-
-    private var rank: Int {
-        switch self {
-        case .job(let number): number
-        case .line(let number): -number
+    /// Ties between equal queue times are broken by this order: lines before jobs, then each in
+    /// the order it was numbered (a batch's lines handed over together start in the file's order).
+    static func < (a: WorkID, b: WorkID) -> Bool {
+        switch (a, b) {
+        case (.line(let x), .line(let y)), (.job(let x), .job(let y)): x < y
+        case (.line, .job): true
+        case (.job, .line): false
         }
     }
 
