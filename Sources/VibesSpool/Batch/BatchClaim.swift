@@ -11,17 +11,17 @@ import Glibc
 
 /// A batch this worker holds: `active/ID.jsonl`, open and locked with `flock` (as a claimed job
 /// is) until it is committed or closed.
-public struct BatchClaim: Sendable {
+package struct BatchClaim: Sendable {
     /// Open on the input; holds the exclusive lock. Closing it releases the batch.
     let fd: Int32
     /// The batch's id: its files are `active/ID.jsonl`, `ID.output.jsonl`, `ID.errors.jsonl`, `ID.batch.json`.
-    public let id: String
+    package let id: String
     /// Its name in `incoming/` (for a resumed batch: its name in `active/`).
-    public let originalName: String
+    package let originalName: String
     /// When it was dropped (the input's modification time).
-    public let queuedAt: Date
+    package let queuedAt: Date
     /// Found in `active/` with no live worker: it resumes where it stopped.
-    public let resumed: Bool
+    package let resumed: Bool
     /// Open on `active/ID.batch.json` and holding its lock (-1 if none): job recovery leaves a
     /// locked `*.json` alone.
     var progressFD: Int32 = -1
@@ -47,12 +47,12 @@ package struct BatchFiles {
 
 extension SpoolDirectory {
     /// Whether a name in `incoming/` is a batch file to claim: `NAME.jsonl`, not a dot file.
-    public static func isBatchName(_ name: String) -> Bool {
+    package static func isBatchName(_ name: String) -> Bool {
         name.hasSuffix(".jsonl") && !name.hasPrefix(".") && name.utf8.count > 6
     }
 
     /// The batch files in `incoming/`, oldest first (by modification time).
-    public func queuedBatches() throws -> [String] {
+    package func queuedBatches() throws -> [String] {
         var entries: [(name: String, mtime: Double)] = []
         for name in try FileSystem.list(incoming) where Self.isBatchName(name) {
             guard let info = try? FileSystem.lstatPath(incoming + "/" + name) else { continue }
@@ -63,7 +63,7 @@ extension SpoolDirectory {
 
     /// Whether `active/NAME` is a running batch's progress file (`ID.batch.json` beside
     /// `ID.jsonl`), not a job's request: orphan recovery of jobs must leave it alone.
-    public func isBatchProgressFile(activeName name: String) -> Bool {
+    package func isBatchProgressFile(activeName name: String) -> Bool {
         guard name.hasSuffix(".batch.json") else { return false }
         let id = String(name.dropLast(".batch.json".count))
         return FileSystem.exists(BatchFiles(folder: active, id: id).input)
@@ -92,7 +92,7 @@ extension SpoolDirectory {
     /// rename into `active/` never replacing), under a free batch id, and reserves the id's
     /// progress name `active/ID.batch.json` at once (a job named `ID.batch` then gets another id).
     /// What is not a regular file is moved into `failed/` as it is.
-    public func claimBatch(_ name: String, workerID: String) throws -> ClaimOutcome<BatchClaim> {
+    package func claimBatch(_ name: String, workerID: String) throws -> ClaimOutcome<BatchClaim> {
         let path = "\(incoming)/\(name)"
         let stem = String(name.dropLast(".jsonl".count))
         let fd: Int32
@@ -144,7 +144,7 @@ extension SpoolDirectory {
 
     /// Batches in `active/` that no live worker holds (a crash or a restart), locked and ready
     /// to resume where they stopped. Completes or drops batch commits a crash cut short first.
-    public func orphanBatches() throws -> [BatchClaim] {
+    package func orphanBatches() throws -> [BatchClaim] {
         try recoverBatchCommits()
         var claims: [BatchClaim] = []
         for name in try FileSystem.list(active) where Self.isBatchName(name) {
@@ -198,7 +198,7 @@ extension SpoolDirectory {
 
 extension BatchClaim {
     /// Lets the batch go without opening it (its lock is released; it stays where it is).
-    public func release() {
+    package func release() {
         close(fd)
         if progressFD >= 0 { close(progressFD) }
     }

@@ -18,7 +18,7 @@ extension BatchRun {
     /// `status`: `completed`, or for a cancelled batch `cancelled` or `expired`.
     /// - Returns: The final progress.
     @discardableResult
-    public func commit(now: Date = Date(), status: BatchProgress.Status = .completed) throws -> BatchProgress {
+    package func commit(now: Date = Date(), status: BatchProgress.Status = .completed) throws -> BatchProgress {
         try state.withLock { state in
             guard !state.closed else { throw SpoolError("commit (the batch is closed)", files.input, errno: EBADF) }
             try syncFiles(&state)
@@ -61,7 +61,7 @@ extension SpoolDirectory {
     /// Completes or undoes batch commits a crash cut short, found by their commit records
     /// (`done/.ID.batch.json.tmp`): when the input already reached `done/`, the rest follows it;
     /// when it is still in `active/`, the record is dropped and the batch resumes.
-    public func recoverBatchCommits() throws {
+    package func recoverBatchCommits() throws {
         let suffix = ".batch.json.tmp"
         for name in try FileSystem.list(done) where name.hasPrefix(".") && name.hasSuffix(suffix) {
             let id = String(name.dropFirst().dropLast(suffix.count))

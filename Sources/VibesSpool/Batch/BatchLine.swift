@@ -10,25 +10,25 @@ import Foundation
 import VibesModels
 
 /// The endpoints a batch line may name.
-public enum BatchURL: String, Sendable, CaseIterable {
+package enum BatchURL: String, Sendable, CaseIterable {
     case chatCompletions = "/v1/chat/completions"
     case embeddings = "/v1/embeddings"
     case ollamaChat = "/api/chat"
     case ollamaEmbed = "/api/embed"
 
     /// Whether lines get OpenAI's reply shapes (else Ollama's own).
-    public var isOpenAI: Bool { self == .chatCompletions || self == .embeddings }
+    package var isOpenAI: Bool { self == .chatCompletions || self == .embeddings }
 }
 
 /// One request line of a batch file: `{"custom_id", "method": "POST", "url", "body"}`.
-public struct BatchLine: Sendable, Hashable {
+package struct BatchLine: Sendable, Hashable {
     /// The line's number in the file, from 1.
-    public var number: Int
-    public var customID: String
-    public var url: BatchURL
-    public var body: [String: JSONValue]
+    package var number: Int
+    package var customID: String
+    package var url: BatchURL
+    package var body: [String: JSONValue]
 
-    public init(number: Int, customID: String, url: BatchURL, body: [String: JSONValue]) {
+    package init(number: Int, customID: String, url: BatchURL, body: [String: JSONValue]) {
         self.number = number
         self.customID = customID
         self.url = url
@@ -36,7 +36,7 @@ public struct BatchLine: Sendable, Hashable {
     }
 
     /// The model the body names, if any (for scheduling by model before the body is checked).
-    public var model: String? { body["model"]?.stringValue }
+    package var model: String? { body["model"]?.stringValue }
 
     /// Reads one line (without its newline), body included.
     /// - Throws: ``BatchLineProblem`` saying what is wrong with the line as a batch request

@@ -10,8 +10,8 @@ import Foundation
 import VibesModels
 
 /// A batch's state as `ID.batch.json` tells it (OpenAI's batch object, in the contract's terms).
-public struct BatchProgress: Sendable, Hashable {
-    public enum Status: String, Sendable {
+package struct BatchProgress: Sendable, Hashable {
+    package enum Status: String, Sendable {
         case validating
         case inProgress = "in_progress"
         case completed, failed, cancelled, expired
@@ -19,31 +19,31 @@ public struct BatchProgress: Sendable, Hashable {
         case cancelling
     }
 
-    public var id: String
-    public var status: Status
-    public var total: Int
-    public var completed: Int
-    public var failed: Int
-    public var promptTokens: Int
-    public var completionTokens: Int
-    public var createdAt: Date
-    public var inProgressAt: Date?
-    public var completedAt: Date?
+    package var id: String
+    package var status: Status
+    package var total: Int
+    package var completed: Int
+    package var failed: Int
+    package var promptTokens: Int
+    package var completionTokens: Int
+    package var createdAt: Date
+    package var inProgressAt: Date?
+    package var completedAt: Date?
     /// Lines settled per Ollama base URL (after a crash: as last written, so it may lag behind
     /// the counts by the lines of the last second).
-    public var hostCounts: [String: Int]
-    public var workerID: String
+    package var hostCounts: [String: Int]
+    package var workerID: String
     /// A cancel asked (``beginCancel``): why, and when. Written while set, so that a crash
     /// resumes the cancel, not the batch.
-    public var cancel: Cancel?
+    package var cancel: Cancel?
 
     /// A cancel under way: why, and when it was recorded.
-    public struct Cancel: Sendable, Hashable {
-        public var reason: CancelReason
-        public var at: Date
+    package struct Cancel: Sendable, Hashable {
+        package var reason: CancelReason
+        package var at: Date
     }
 
-    public init(id: String, createdAt: Date, workerID: String) {
+    package init(id: String, createdAt: Date, workerID: String) {
         self.id = id
         self.status = .validating
         self.total = 0
@@ -61,7 +61,7 @@ public struct BatchProgress: Sendable, Hashable {
     /// "in_progress_at", "completed_at", "input_file", "output_file", "error_file",
     /// "host_counts", "worker", "errors": null}`. File names are relative to the folder the file
     /// is in (`active/` while running, `done/` after).
-    public var json: String {
+    package var json: String {
         func string(_ text: String) -> String { JSONValue.string(text).compactJSON }
         func time(_ date: Date?) -> String { date.map { "\"\(RFC3339.format($0))\"" } ?? "null" }
         let hosts = hostCounts.keys.sorted().map { "\(string($0)):\(hostCounts[$0]!)" }.joined(separator: ",")

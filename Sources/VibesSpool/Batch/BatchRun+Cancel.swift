@@ -14,11 +14,11 @@ import Glibc
 /// file as `batch_cancelled` (or `batch_expired`) and the batch commits like a completed one.
 extension BatchRun {
     /// The cancel recorded for this batch (by this run, or found on resume), if any.
-    public var cancel: BatchProgress.Cancel? { state.withLock { $0.progress.cancel } }
+    package var cancel: BatchProgress.Cancel? { state.withLock { $0.progress.cancel } }
 
     /// Records the cancel durably: status `cancelling`, the lines so far and the progress file
     /// fsynced. Does nothing when a cancel is already recorded. Blocking file I/O.
-    public func beginCancel(_ reason: CancelReason, now: Date = Date()) throws {
+    package func beginCancel(_ reason: CancelReason, now: Date = Date()) throws {
         try state.withLock { state in
             guard !state.closed else { throw SpoolError("cancel (the batch is closed)", files.input, errno: EBADF) }
             guard state.progress.cancel == nil else { return }
@@ -35,7 +35,7 @@ extension BatchRun {
     /// errors file, with the recorded cancel's code, then commits the batch with status
     /// `cancelled` or `expired`. Call it when no line of the batch runs any more. Blocking I/O.
     @discardableResult
-    public func commitCancelled(id cancelID: String, now: Date = Date()) throws -> BatchProgress {
+    package func commitCancelled(id cancelID: String, now: Date = Date()) throws -> BatchProgress {
         guard let cancel else { throw SpoolError("commit (no cancel recorded)", files.input, errno: EINVAL) }
         let failure = CancelRequest(id: cancelID, reason: cancel.reason, askedAt: cancel.at.timeIntervalSince1970).lineFailure(at: now)
         // A reader of its own over the input (pread at its own offset): the run's reader may

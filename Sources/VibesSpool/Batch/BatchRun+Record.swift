@@ -8,19 +8,19 @@ import VibesModels
 /// A settled line as it is appended: its result, and what it counts for. Its output or errors
 /// line (``encoded()``) is encoded where the group is written, on the file-system threads, not
 /// in the worker's loop (and only for lines not settled before).
-public struct BatchRecord: Sendable {
-    public let number: Int
-    public let customID: String
+package struct BatchRecord: Sendable {
+    package let number: Int
+    package let customID: String
     let url: BatchURL
     let reply: LineReply
     /// The base URL of the Ollama that ran the last attempt, if any.
-    public let host: String?
+    package let host: String?
 
-    public init(_ line: BatchLine, _ result: BatchLineResult, host: String?) {
+    package init(_ line: BatchLine, _ result: BatchLineResult, host: String?) {
         self.init(line, reply: .result(result), host: host)
     }
 
-    public init(_ line: BatchLine, reply: LineReply, host: String?) {
+    package init(_ line: BatchLine, reply: LineReply, host: String?) {
         number = line.number
         customID = line.customID
         url = line.url
@@ -29,11 +29,11 @@ public struct BatchRecord: Sendable {
     }
 
     /// `nil`: a failure, for the errors file.
-    public var usage: Usage? { reply.usage }
+    package var usage: Usage? { reply.usage }
 
     /// The whole line for the output file (a success) or the errors file, with its newline:
     /// built and encoded anew at each call (a chat's `chatcmpl-` id is drawn then).
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         switch reply.result {
         case .succeeded(let body, _): return BatchOutputLine.success(customID: customID, body: body)
         case .failed(let failure): return BatchOutputLine.failure(customID: customID, url: url, failure: failure)
@@ -44,7 +44,7 @@ public struct BatchRecord: Sendable {
 extension BatchRun {
     /// Appends one settled line (see ``record(_:)``); `false` when its custom_id was settled already.
     @discardableResult
-    public func record(_ line: BatchLine, _ result: BatchLineResult, host: String?) throws -> Bool {
+    package func record(_ line: BatchLine, _ result: BatchLineResult, host: String?) throws -> Bool {
         try record([BatchRecord(line, result, host: host)])[0]
     }
 
@@ -53,7 +53,7 @@ extension BatchRun {
     /// is already settled is not written again (`false` in its place). Should a write fail (a
     /// full disk), the file is cut back to where it was, so no torn line stays between whole
     /// ones, and none of the group counts. Blocking file I/O.
-    public func record(_ records: [BatchRecord]) throws -> [Bool] {
+    package func record(_ records: [BatchRecord]) throws -> [Bool] {
         try state.withLock { state in
             guard !state.closed else { throw SpoolError("write (the batch is closed)", files.output, errno: EBADF) }
             var written = [Bool](repeating: false, count: records.count)

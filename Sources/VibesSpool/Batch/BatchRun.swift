@@ -15,11 +15,11 @@ import VibesModels
 /// `interval` has passed since the last fsync with a line waiting (checked at each record and
 /// each ``BatchRun/tick()``), and always before the commit. A `kill -9` loses nothing (every
 /// line is one `write(2)`); a power loss loses at most the lines of that window, which run again.
-public struct BatchSyncPolicy: Sendable, Hashable {
-    public var interval: Duration
-    public var lines: Int
+package struct BatchSyncPolicy: Sendable, Hashable {
+    package var interval: Duration
+    package var lines: Int
 
-    public init(interval: Duration = .seconds(1), lines: Int = 256) {
+    package init(interval: Duration = .seconds(1), lines: Int = 256) {
         self.interval = interval
         self.lines = lines
     }
@@ -32,8 +32,8 @@ public struct BatchSyncPolicy: Sendable, Hashable {
 /// with one `write(2)` per file (``record(_:)``); ``tick()`` (at least once a second) replaces the progress
 /// file; ``commit()`` moves the files into `done/`. Opening a batch that was running before a
 /// crash reads the custom_ids already settled and skips their lines.
-public final class BatchRun: Sendable {
-    public let id: String
+package final class BatchRun: Sendable {
+    package let id: String
     let spool: SpoolDirectory
     let claim: BatchClaim
     let files: BatchFiles
@@ -62,7 +62,7 @@ public final class BatchRun: Sendable {
     let state: Mutex<State>
 
     /// How opening a claimed batch ended.
-    public enum Opened: Sendable {
+    package enum Opened: Sendable {
         case running(BatchRun)
         /// The file failed as a whole (validation): it is in `failed/` with its error envelope.
         case failed(id: String, failure: JobFailure)
@@ -92,7 +92,7 @@ public final class BatchRun: Sendable {
 
     /// Validates a claimed (or resumed) batch and opens it for running. Blocking file I/O:
     /// reads the whole input once (streaming).
-    public static func open(
+    package static func open(
         _ claim: BatchClaim, spool: SpoolDirectory, workerID: String, limits: BatchLimits = .init(),
         sync: BatchSyncPolicy = .init(), now: Date = Date()
     ) throws -> Opened {
@@ -153,7 +153,7 @@ public final class BatchRun: Sendable {
 
     /// The next lines to run, at most `max`, in file order, skipping those already settled
     /// (before a crash). Empty once the input is read to its end. Blocking file I/O.
-    public func nextLines(max: Int) throws -> [BatchLine] {
+    package func nextLines(max: Int) throws -> [BatchLine] {
         try state.withLock { state in
             guard !state.closed else { throw SpoolError("read (the batch is closed)", files.input, errno: EBADF) }
             var lines: [BatchLine] = []
@@ -181,7 +181,7 @@ public final class BatchRun: Sendable {
 
     /// Replaces the progress file, and fsyncs lines older than the sync window. Call it at least
     /// once a second while the batch runs (the worker does it twice a second). Blocking file I/O.
-    public func tick() throws {
+    package func tick() throws {
         try state.withLock { state in
             guard !state.closed else { return }
             if state.unsynced > 0 && ContinuousClock.now - state.lastSync >= sync.interval { try syncFiles(&state) }
@@ -190,15 +190,15 @@ public final class BatchRun: Sendable {
     }
 
     /// Whether every line has been read and recorded: time to ``commit()``.
-    public var isFinished: Bool { state.withLock { $0.exhausted && $0.outstanding == 0 } }
+    package var isFinished: Bool { state.withLock { $0.exhausted && $0.outstanding == 0 } }
 
     /// The counts so far.
-    public var progress: BatchProgress { state.withLock { $0.progress } }
+    package var progress: BatchProgress { state.withLock { $0.progress } }
 
     /// Stops without committing (shutdown): fsyncs, writes the progress and releases the lock.
     /// The batch stays in `active/` and resumes at the next ``SpoolDirectory/orphanBatches()``;
     /// lines handed out and not recorded run again then.
-    public func close() throws {
+    package func close() throws {
         try state.withLock { state in
             guard !state.closed else { return }
             defer { closeFiles(&state) }

@@ -5,14 +5,14 @@
 import Glibc
 
 /// The limits a batch file must keep (`--max-batch-lines`, `--max-batch-bytes`).
-public struct BatchLimits: Sendable, Hashable {
-    public var maxLines: Int
+package struct BatchLimits: Sendable, Hashable {
+    package var maxLines: Int
     /// The whole file's size; 200 MB (200 000 000 bytes) by default, as OpenAI's.
-    public var maxBytes: Int64
+    package var maxBytes: Int64
     /// One line's size (a request file's limit, `--max-request-bytes`).
-    public var maxLineBytes: Int
+    package var maxLineBytes: Int
 
-    public init(maxLines: Int = 50_000, maxBytes: Int64 = 200_000_000, maxLineBytes: Int = 16 << 20) {
+    package init(maxLines: Int = 50_000, maxBytes: Int64 = 200_000_000, maxLineBytes: Int = 16 << 20) {
         self.maxLines = maxLines
         self.maxBytes = maxBytes
         self.maxLineBytes = maxLineBytes
@@ -21,14 +21,14 @@ public struct BatchLimits: Sendable, Hashable {
 
 /// Why a batch file fails as a whole. `message` names the lines at fault: the first few, and
 /// how many there are.
-public struct InvalidBatch: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
+package struct InvalidBatch: Error, Sendable, Equatable, CustomStringConvertible {
+    package var message: String
     /// The numbers of the first lines at fault (at most ``BatchValidator/shownProblems``).
-    public var lines: [Int]
+    package var lines: [Int]
     /// How many lines are at fault in all (0 for a limit or an empty file).
-    public var count: Int
+    package var count: Int
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// Checks a whole batch file before any line runs, reading it streaming.
@@ -38,15 +38,15 @@ public struct InvalidBatch: Error, Sendable, Equatable, CustomStringConvertible 
 /// any other line that is not a request (OpenAI's validator refuses them too); only the file's
 /// final newline ends the last line without making another, and a last line without a newline
 /// is accepted. An empty file is refused.
-public enum BatchValidator {
+package enum BatchValidator {
     /// How many faulty lines a message names.
-    public static let shownProblems = 5
+    package static let shownProblems = 5
 
     /// Validates the file open at `fd` (from its start, with `pread`: the descriptor's offset is
     /// untouched).
     /// - Returns: The number of request lines, or why the file fails.
     /// - Throws: ``SpoolError`` when the file cannot be read.
-    public static func validate(fd: Int32, path: String, limits: BatchLimits = .init()) throws -> Result<Int, InvalidBatch> {
+    package static func validate(fd: Int32, path: String, limits: BatchLimits = .init()) throws -> Result<Int, InvalidBatch> {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SpoolError("fstat", path) }
         if Int64(info.st_size) > limits.maxBytes {

@@ -11,7 +11,7 @@ import Synchronization
 import VibesModels
 
 /// What a batch line asks to run.
-public enum BatchWork: Sendable {
+package enum BatchWork: Sendable {
     case chat(ChatRequest)
     case embed(EmbedRequest)
     /// The body breaks the request rules: the line fails alone with `invalid_request`.
@@ -22,7 +22,7 @@ extension BatchLine {
     /// The line's body read by its `url`'s rules: `/api/chat` as a request file
     /// (``JobRequest``; `stream` is ignored, lines always run whole), `/api/embed` as Ollama's
     /// embed body, `/v1/…` translated from OpenAI's shapes (``OpenAIChat``, ``OpenAIEmbeddings``).
-    public var work: BatchWork {
+    package var work: BatchWork {
         do {
             switch url {
             case .ollamaChat: return .chat(try JobRequest(object: body).chat)
@@ -47,7 +47,7 @@ extension BatchLine {
 }
 
 /// How one line ended: its reply body for the output file, or its failure for the errors file.
-public enum BatchLineResult: Sendable {
+package enum BatchLineResult: Sendable {
     /// `body`: OpenAI's `chat.completion` or embedding `list` for `/v1/…` lines, Ollama's own
     /// non-streamed reply for `/api/…` lines.
     case succeeded(body: JSONValue, usage: Usage)
@@ -55,7 +55,7 @@ public enum BatchLineResult: Sendable {
 
     /// A failure from what an attempt threw: a ``ModelError`` keeps its kind and message (the
     /// contract's error table); anything else is an `ollama_error` with its description.
-    public static func failure(_ error: any Error) -> BatchLineResult {
+    package static func failure(_ error: any Error) -> BatchLineResult {
         if let error = error as? ModelError { return .failed(JobFailure(error)) }
         if let invalid = error as? InvalidRequest { return .failed(JobFailure(invalid)) }
         return .failed(JobFailure(kind: .ollamaError, message: "\(error)"))
@@ -69,7 +69,7 @@ public enum BatchLineResult: Sendable {
 /// `CancellationError`. A body that breaks the request rules returns `.failed` with
 /// `invalid_request` at once, without a request to the provider.
 /// `work`: the line's ``BatchLine/work`` when the caller has it already (it is read once).
-public func runLine(
+package func runLine(
     _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, now: @escaping @Sendable () -> Date = { Date() }
 ) async throws -> BatchLineResult {
     try await lineReply(line, work: work, provider: provider, now: now).result
@@ -77,7 +77,7 @@ public func runLine(
 
 /// ``runLine(_:work:provider:now:)`` with a chat's output body not built yet (see ``LineReply``).
 /// `embedder`: where an embedding line's call goes instead of `provider` (a member of a group).
-public func lineReply(
+package func lineReply(
     _ line: BatchLine, work: BatchWork? = nil, provider: any ModelProvider, embedder: Embedder? = nil, now: @Sendable () -> Date = { Date() }
 ) async throws -> LineReply {
     let openAI = line.url.isOpenAI
@@ -95,18 +95,18 @@ public func lineReply(
 /// A line's reply as ``lineReply(_:work:provider:now:)`` gives it: a chat's output body is built
 /// from its response only when asked (``result``), where the line is encoded (for the worker: on
 /// the file-system threads, with the line's group).
-public enum LineReply: Sendable {
+package enum LineReply: Sendable {
     case result(BatchLineResult)
     /// `openAI`: OpenAI's `chat.completion` (a `/v1/…` line), else Ollama's own reply.
     case chat(ChatResponse, openAI: Bool, created: Date)
 
     /// An embedding line's reply: OpenAI's `list` (a `/v1/…` line), else Ollama's own.
-    public static func embedded(_ response: EmbedResponse, openAI: Bool) -> LineReply {
+    package static func embedded(_ response: EmbedResponse, openAI: Bool) -> LineReply {
         let body = openAI ? OpenAIEmbeddings.list(response) : response.ollamaJSON
         return .result(.succeeded(body: body, usage: Usage(promptTokens: response.promptTokens, completionTokens: nil)))
     }
 
-    public var result: BatchLineResult {
+    package var result: BatchLineResult {
         switch self {
         case .result(let result):
             return result
@@ -117,7 +117,7 @@ public enum LineReply: Sendable {
     }
 
     /// A success's usage; `nil` for a failure.
-    public var usage: Usage? {
+    package var usage: Usage? {
         switch self {
         case .result(.succeeded(_, let usage)): return usage
         case .result(.failed): return nil

@@ -15,14 +15,14 @@ import VibesModels
 /// briefly for the worker holding the job to act.
 extension SpoolDirectory {
     /// Whether `id` can name a job (what a file in `cancel/` can be called).
-    public static func isCancelableID(_ id: String) -> Bool {
+    package static func isCancelableID(_ id: String) -> Bool {
         let bytes = Array(id.utf8)
         return !bytes.isEmpty && bytes.count <= 255 && bytes.first != UInt8(ascii: ".") && !bytes.contains(UInt8(ascii: "/")) && !bytes.contains(0)
     }
 
     /// Cancels `id` and says what happened; waits at most `wait` for a worker to act on a
     /// running job or batch.
-    public func requestCancel(_ id: String, reason: CancelReason = .cancelled, workerID: String, wait: Duration = .seconds(5)) async throws -> CancelReport {
+    package func requestCancel(_ id: String, reason: CancelReason = .cancelled, workerID: String, wait: Duration = .seconds(5)) async throws -> CancelReport {
         if let record = finishedRecord(id) { return .alreadyFinished(record: record) }
         try writeCancel(id, reason: reason)
         if let report = try cancelQueued(id, workerID: workerID) { return report }

@@ -38,7 +38,7 @@ enum CancelDecision: Sendable, Equatable {
 }
 
 /// What `vibes-spool cancel` reports for one id: a plain decision from what it saw.
-public enum CancelReport: Sendable, Equatable {
+package enum CancelReport: Sendable, Equatable {
     case cancelled
     case alreadyFinished(record: String)
     case noSuchJob
@@ -47,7 +47,7 @@ public enum CancelReport: Sendable, Equatable {
     case notYetActedOn(where: String)
 
     /// The line the command prints for `id`.
-    public func text(_ id: String) -> String {
+    package func text(_ id: String) -> String {
         switch self {
         case .cancelled: return "\(id): cancelled"
         case .alreadyFinished(let record): return "\(id): already finished (\(record))"
@@ -56,7 +56,7 @@ public enum CancelReport: Sendable, Equatable {
         }
     }
 
-    public var succeeded: Bool { self == .cancelled }
+    package var succeeded: Bool { self == .cancelled }
 
     /// From what was seen: the record the job or batch finished with (`nil`: none yet), whether
     /// that finish is the cancel's own, and where it still is (`incoming/`, `active/`, nowhere).

@@ -77,7 +77,7 @@ extension SpoolDirectory {
 
     /// Writes `cancel/ID` safely: into `tmp/` first, then renamed into place (replacing an older
     /// request for the same id, which renews it).
-    public func writeCancel(_ id: String, reason: CancelReason = .cancelled) throws {
+    package func writeCancel(_ id: String, reason: CancelReason = .cancelled) throws {
         let tmpPath = "\(tmp)/.cancel-\(getpid())-\(id)"
         try FileSystem.createDurably(tmpPath, mode: 0o664, replacingStale: true) { fd in
             try FileSystem.writeAll(fd, reason.fileContent, path: tmpPath)

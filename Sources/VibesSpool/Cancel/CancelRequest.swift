@@ -11,7 +11,7 @@ import VibesModels
 
 /// Why a job or batch is cancelled: asked for (an empty `cancel/ID`), or its completion window
 /// ran out (`{"reason": "expired"}`, which `serve` drops).
-public enum CancelReason: String, Sendable, Equatable {
+package enum CancelReason: String, Sendable, Equatable {
     case cancelled
     case expired
 
@@ -30,20 +30,20 @@ public enum CancelReason: String, Sendable, Equatable {
 
 /// One cancel request, as read from `cancel/ID`: a plain value the worker and the command
 /// decide on.
-public struct CancelRequest: Sendable, Equatable {
+package struct CancelRequest: Sendable, Equatable {
     /// The job or batch id it names (a name that is not valid UTF-8 reads as the id such a file
     /// name would give a request: each stray byte as `\xHH`).
-    public var id: String
-    public var reason: CancelReason
+    package var id: String
+    package var reason: CancelReason
     /// The file's modification time (seconds since 1970): when it was asked.
-    public var askedAt: Double
+    package var askedAt: Double
     /// Its name in `cancel/` (``FileName/escaped``), to remove it once acted on.
-    public var file: String
+    package var file: String
 
     /// How long a cancel naming nothing queued or running waits for its job to appear.
-    public static let lifetime: Double = 3600
+    package static let lifetime: Double = 3600
 
-    public init(id: String, reason: CancelReason = .cancelled, askedAt: Double, file: String? = nil) {
+    package init(id: String, reason: CancelReason = .cancelled, askedAt: Double, file: String? = nil) {
         self.id = id
         self.file = file ?? id
         self.reason = reason

@@ -13,15 +13,15 @@ import Synchronization
 /// The file is replaced atomically: written to `.NAME.tmp` in the same folder (a name the collector,
 /// which reads only `*.prom`, skips), then renamed over `NAME`. Mode 0644 whatever the umask, so
 /// the collector's user can read it. No fsync: a file lost in a crash is rewritten within `interval`.
-public final class MetricsFileWriter: Service, Sendable {
-    public let path: String
-    public let interval: Duration
+package final class MetricsFileWriter: Service, Sendable {
+    package let path: String
+    package let interval: Duration
     private let metrics: SpoolMetrics
     private let logger: Logger
     /// Serialises writers (the periodic loop and ``write()`` from elsewhere share the temporary name).
     private let writing = Mutex(0)
 
-    public init(path: String, metrics: SpoolMetrics, interval: Duration = .seconds(10),
+    package init(path: String, metrics: SpoolMetrics, interval: Duration = .seconds(10),
                 logger: Logger = Logger(label: "vibes-spool.metrics")) {
         self.path = path
         self.metrics = metrics
@@ -38,7 +38,7 @@ public final class MetricsFileWriter: Service, Sendable {
 
     /// Writes the file now.
     /// - Throws: ``SpoolError`` naming the path if it cannot be written or renamed.
-    public func write() throws {
+    package func write() throws {
         let text = metrics.exposition()
         try writing.withLock { count in
             let tmp = temporaryPath
@@ -71,7 +71,7 @@ public final class MetricsFileWriter: Service, Sendable {
     ///
     /// - Throws: The first write's error (a bad `--metrics-file` is a startup error). Later
     ///   failures (the folder went away) are logged and retried at the next interval.
-    public func run() async throws {
+    package func run() async throws {
         try write()
         let interval = self.interval
         await cancelWhenGracefulShutdown {

@@ -4,11 +4,11 @@
 
 extension MetricsServer {
     /// `HOST:PORT` or `[IPv6]:PORT`, as given to `--metrics-listen`.
-    public struct Address: Sendable, Equatable, CustomStringConvertible {
-        public var host: String
-        public var port: Int
+    package struct Address: Sendable, Equatable, CustomStringConvertible {
+        package var host: String
+        package var port: Int
 
-        public init(host: String, port: Int) {
+        package init(host: String, port: Int) {
             self.host = host
             self.port = port
         }
@@ -16,7 +16,7 @@ extension MetricsServer {
         /// Parses `HOST:PORT` (a name or IPv4 address) or `[IPv6]:PORT`; the port is 0 to 65535
         /// (0: any free port).
         /// - Throws: ``ParseError`` with a message for the user.
-        public init(parsing text: String) throws {
+        package init(parsing text: String) throws {
             let hostPart: Substring
             let portPart: Substring
             if text.hasPrefix("[") {
@@ -50,14 +50,14 @@ extension MetricsServer {
             self.init(host: String(hostPart), port: port)
         }
 
-        public var description: String {
+        package var description: String {
             host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
     }
 
     /// A `--metrics-listen` value that is not `HOST:PORT`.
-    public struct ParseError: Error, CustomStringConvertible {
-        public var description: String
+    package struct ParseError: Error, CustomStringConvertible {
+        package var description: String
         init(_ message: String) { description = message }
     }
 }

@@ -14,13 +14,13 @@ import Synchronization
 /// ``bind(_:metrics:)`` listens at once, so a bad or taken address is a startup error; ``run()``
 /// serves until its task is cancelled or a graceful shutdown begins. Other paths get 404, other
 /// methods than GET and HEAD 405.
-public final class MetricsServer: Service, Sendable {
+package final class MetricsServer: Service, Sendable {
     /// The media type of Prometheus' text format.
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    package static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    public let address: Address
+    package let address: Address
     /// The port listened on (the one the system chose when `address.port` is 0).
-    public let port: Int
+    package let port: Int
     private let channel: any Channel
     private let connections: Connections
 
@@ -33,7 +33,7 @@ public final class MetricsServer: Service, Sendable {
 
     /// Listens on `address`.
     /// - Throws: ``MetricsServerError`` naming the address and the reason.
-    public static func bind(_ address: Address, metrics: SpoolMetrics) async throws -> MetricsServer {
+    package static func bind(_ address: Address, metrics: SpoolMetrics) async throws -> MetricsServer {
         let connections = Connections()
         do {
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -55,7 +55,7 @@ public final class MetricsServer: Service, Sendable {
 
     /// Serves until cancelled or a graceful shutdown begins, then stops listening and closes the
     /// open connections.
-    public func run() async throws {
+    package func run() async throws {
         let channel = self.channel
         await cancelWhenGracefulShutdown {
             await withTaskCancellationHandler {
@@ -87,11 +87,11 @@ public final class MetricsServer: Service, Sendable {
 }
 
 /// `--metrics-listen` could not listen.
-public struct MetricsServerError: Error, CustomStringConvertible {
-    public var address: MetricsServer.Address
-    public var cause: any Error
+package struct MetricsServerError: Error, CustomStringConvertible {
+    package var address: MetricsServer.Address
+    package var cause: any Error
 
-    public var description: String {
+    package var description: String {
         let reason: String
         if let error = cause as? IOError {
             reason = String(cString: strerror(error.errnoCode)).lowercased()

@@ -37,7 +37,7 @@ extension SpoolMetrics {
     ///
     /// swift-metrics passes no help text to its backend, and the registry emits its families in
     /// hash order: both are put right here.
-    public func exposition() -> String {
+    package func exposition() -> String {
         refresh?(self)
         var families: [(name: Substring, lines: [Substring])] = []
         for line in registry.emitToString().split(separator: "\n") {

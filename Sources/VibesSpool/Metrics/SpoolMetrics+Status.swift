@@ -13,7 +13,7 @@ extension SpoolMetrics {
     /// (`queued` = total − completed − failed; a batch no longer listed loses its series).
     /// Job counts, durations and tokens are events: ``jobFinished(outcome:kind:model:duration:queueWait:)``
     /// and ``tokens(prompt:completion:model:)`` count those.
-    public func observe(_ status: SpoolStatus, oldestQueuedSeconds: Double) {
+    package func observe(_ status: SpoolStatus, oldestQueuedSeconds: Double) {
         queue(incoming: status.counts.incoming, active: status.counts.active, retrying: status.retrying.count,
               oldestQueuedSeconds: oldestQueuedSeconds)
         paused(status.paused != nil)
@@ -33,7 +33,7 @@ extension SpoolMetrics {
 
     /// Reads the spool (``SpoolStatus/read(_:)``, and the age of the oldest request in
     /// `incoming/`) and sets the gauges from it. A spool that cannot be read changes nothing.
-    public func observe(spool: SpoolDirectory) {
+    package func observe(spool: SpoolDirectory) {
         guard let status = try? SpoolStatus.read(spool) else { return }
         observe(status, oldestQueuedSeconds: (try? spool.oldestQueuedSeconds()) ?? 0)
     }
@@ -42,7 +42,7 @@ extension SpoolMetrics {
 extension SpoolDirectory {
     /// Seconds since the oldest request in `incoming/` was put there (its ctime: the rename into
     /// `incoming/`), or 0 when none waits.
-    public func oldestQueuedSeconds(now: Double = Date().timeIntervalSince1970) throws -> Double {
+    package func oldestQueuedSeconds(now: Double = Date().timeIntervalSince1970) throws -> Double {
         var oldest: Double?
         for name in try FileSystem.list(incoming) where Self.isRequestName(name) {
             guard let info = try? FileSystem.lstatPath(incoming + "/" + name) else { continue }

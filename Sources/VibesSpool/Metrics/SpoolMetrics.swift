@@ -16,21 +16,21 @@ import Synchronization
 /// most ``maxBatches``, and removed by ``removeBatch(_:)``); never a job id.
 public final class SpoolMetrics: Sendable {
     /// How a job ended.
-    public enum Outcome: String, Sendable {
+    package enum Outcome: String, Sendable {
         case done
         case failed
     }
 
     /// Upper bounds (seconds) of `vibes_spool_job_duration_seconds`: a short reply takes about a
     /// second on a GPU, a long one on a CPU several minutes; above an hour is counted in `+Inf`.
-    public static let jobDurationBuckets: [Double] = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
+    package static let jobDurationBuckets: [Double] = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
     /// Upper bounds (seconds) of `vibes_spool_queue_wait_seconds`: from claimed at once to a
     /// backlog of a day (batches of thousands of lines wait that long).
-    public static let queueWaitBuckets: [Double] = [0.1, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 86400]
+    package static let queueWaitBuckets: [Double] = [0.1, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 86400]
     /// Batches whose `vibes_spool_batch_lines` series are kept at most; past it, the batch updated
     /// least recently loses its series (a bound on the label's values even if a batch is never
     /// removed).
-    public static let maxBatches = 100
+    package static let maxBatches = 100
 
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
@@ -40,7 +40,7 @@ public final class SpoolMetrics: Sendable {
 
     /// - Parameter refresh: Called before each exposition (each file write and scrape), e.g.
     ///   `{ $0.observe(spool: directory) }` to set the gauges from the spool's folders.
-    public init(refresh: (@Sendable (SpoolMetrics) -> Void)? = nil) {
+    package init(refresh: (@Sendable (SpoolMetrics) -> Void)? = nil) {
         self.refresh = refresh
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = [
@@ -64,26 +64,26 @@ public final class SpoolMetrics: Sendable {
     ///   - kind: The error's kind (`model_not_found`, `timeout`, …) for a failure; `nil` for done.
     ///   - duration: Seconds from the claim to the finish.
     ///   - queueWait: Seconds from the drop into `incoming/` to the claim.
-    public func jobFinished(outcome: Outcome, kind: String?, model: String, duration: Double, queueWait: Double) {
+    package func jobFinished(outcome: Outcome, kind: String?, model: String, duration: Double, queueWait: Double) {
         counter(Name.jobs, ["outcome": outcome.rawValue, "kind": kind ?? "", "model": model]).increment()
         timer(Name.jobDuration).recordSeconds(max(0, duration))
         timer(Name.queueWait).recordSeconds(max(0, queueWait))
     }
 
     /// Tokens Ollama reported for one reply (`prompt_eval_count`, `eval_count`).
-    public func tokens(prompt: Int, completion: Int, model: String) {
+    package func tokens(prompt: Int, completion: Int, model: String) {
         counter(Name.tokens, ["type": "prompt", "model": model]).increment(by: max(0, prompt))
         counter(Name.tokens, ["type": "completion", "model": model]).increment(by: max(0, completion))
     }
 
     /// Seconds Ollama spent loading a model (its `load_duration`).
-    public func modelLoad(seconds: Double) {
+    package func modelLoad(seconds: Double) {
         CoreMetrics.FloatingPointCounter(label: Name.modelLoad, dimensions: [], factory: factory).increment(by: max(0, seconds))
     }
 
     /// The queue as it is now: jobs in `incoming/`, running, and waiting out a retry's backoff, and
     /// the age of the oldest job in `incoming/` (0 when it is empty).
-    public func queue(incoming: Int, active: Int, retrying: Int, oldestQueuedSeconds: Double) {
+    package func queue(incoming: Int, active: Int, retrying: Int, oldestQueuedSeconds: Double) {
         gauge(Name.queueJobs, ["state": "incoming"]).record(incoming)
         gauge(Name.queueJobs, ["state": "active"]).record(active)
         gauge(Name.queueJobs, ["state": "retrying"]).record(retrying)
@@ -91,12 +91,12 @@ public final class SpoolMetrics: Sendable {
     }
 
     /// Whether an Ollama host answers (`url` as configured).
-    public func hostUp(_ url: String, _ up: Bool) {
+    package func hostUp(_ url: String, _ up: Bool) {
         gauge(Name.hostUp, ["host": url]).record(up ? 1 : 0)
     }
 
     /// Whether the worker stopped claiming (Ollama unreachable, disk full, …).
-    public func paused(_ paused: Bool) {
+    package func paused(_ paused: Bool) {
         gauge(Name.paused).record(paused ? 1 : 0)
     }
 
@@ -104,7 +104,7 @@ public final class SpoolMetrics: Sendable {
     ///
     /// A batch's series stay until ``removeBatch(_:)`` (call it once the batch's output is complete
     /// and a last value was written) or until ``maxBatches`` newer batches pushed them out.
-    public func batchLines(batch: String, state: String, count: Int) {
+    package func batchLines(batch: String, state: String, count: Int) {
         batches.withLock { series in
             series.touch(batch, state: state)
             gauge(Name.batchLines, ["batch": batch, "state": state]).record(count)
@@ -115,7 +115,7 @@ public final class SpoolMetrics: Sendable {
     }
 
     /// Removes every `vibes_spool_batch_lines` series of a batch.
-    public func removeBatch(_ batch: String) {
+    package func removeBatch(_ batch: String) {
         batches.withLock { series in
             if let states = series.remove(batch) { destroyBatchGauges(batch, states) }
         }
@@ -127,7 +127,7 @@ public final class SpoolMetrics: Sendable {
     }
 
     /// The time of the last job that ended in `done/`, in seconds since 1970.
-    public func lastSuccess(at seconds: Double) {
+    package func lastSuccess(at seconds: Double) {
         gauge(Name.lastSuccess).record(seconds)
     }
 

@@ -11,7 +11,7 @@ import Glibc
 import VibesModels
 
 /// The kinds of failure in the contract's error table.
-public enum JobErrorKind: String, Sendable, Codable {
+package enum JobErrorKind: String, Sendable, Codable {
     case invalidRequest = "invalid_request"
     case ollamaNotRunning = "ollama_not_running"
     case modelNotInstalled = "model_not_installed"
@@ -27,14 +27,14 @@ public enum JobErrorKind: String, Sendable, Codable {
 }
 
 /// Why a job failed, as the error envelope tells it.
-public struct JobFailure: Error, Sendable {
-    public var kind: JobErrorKind
-    public var message: String
-    public var retryable: Bool
-    public var httpStatus: Int?
-    public var detail: String?
+package struct JobFailure: Error, Sendable {
+    package var kind: JobErrorKind
+    package var message: String
+    package var retryable: Bool
+    package var httpStatus: Int?
+    package var detail: String?
 
-    public init(kind: JobErrorKind, message: String, retryable: Bool = false, httpStatus: Int? = nil, detail: String? = nil) {
+    package init(kind: JobErrorKind, message: String, retryable: Bool = false, httpStatus: Int? = nil, detail: String? = nil) {
         self.kind = kind
         self.message = message
         self.retryable = retryable

@@ -10,12 +10,12 @@ import Foundation
 import VibesModels
 
 /// A request file that breaks the contract's request table.
-public struct InvalidRequest: Error, Sendable, Equatable, CustomStringConvertible {
+package struct InvalidRequest: Error, Sendable, Equatable, CustomStringConvertible {
     /// The field at fault (`model`, `messages[2].role`), or `nil` for the file as a whole.
-    public var field: String?
-    public var message: String
+    package var field: String?
+    package var message: String
 
-    public init(field: String?, _ message: String) {
+    package init(field: String?, _ message: String) {
         self.field = field
         self.message = message
     }
@@ -24,24 +24,24 @@ public struct InvalidRequest: Error, Sendable, Equatable, CustomStringConvertibl
         InvalidRequest(field: field, "`\(field)`: expected \(expected), found \(found.typeName)")
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// A parsed, valid request file.
-public struct JobRequest: Sendable {
-    public var chat: ChatRequest
+package struct JobRequest: Sendable {
+    package var chat: ChatRequest
     /// The `id` field, if present and valid.
-    public var id: String?
+    package var id: String?
     /// The job's own deadline.
-    public var timeout: Duration?
-    public var metadata: JSONValue?
+    package var timeout: Duration?
+    package var metadata: JSONValue?
     /// -100…100, higher first; 0 when absent.
-    public var priority = 0
+    package var priority = 0
     /// An embedding job (the `input` field): `chat` then holds only the model and settings.
-    public var embed: EmbedRequest?
+    package var embed: EmbedRequest?
 
     /// `[A-Za-z0-9._-]{1,128}`, not starting with `.`.
-    public static func isValidID(_ id: String) -> Bool {
+    package static func isValidID(_ id: String) -> Bool {
         guard (1...128).contains(id.utf8.count), !id.hasPrefix(".") else { return false }
         return id.utf8.allSatisfy { byte in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
@@ -51,7 +51,7 @@ public struct JobRequest: Sendable {
 
     /// Parses a request file's bytes.
     /// - Throws: ``InvalidRequest`` naming the field, what was expected and what was found.
-    public static func parse(_ bytes: [UInt8]) throws -> JobRequest {
+    package static func parse(_ bytes: [UInt8]) throws -> JobRequest {
         if let failure = StrictJSON.firstError(in: bytes) {
             throw InvalidRequest(field: nil, "the file is not valid JSON (\(failure))")
         }
@@ -69,7 +69,7 @@ public struct JobRequest: Sendable {
 
     /// What an invalid request still tells, for its error envelope: a valid `id`, the `model`
     /// if it is a string, and `metadata`. All `nil` when the file is not a JSON object.
-    public static func salvage(_ bytes: [UInt8]) -> (id: String?, model: String?, metadata: JSONValue?) {
+    package static func salvage(_ bytes: [UInt8]) -> (id: String?, model: String?, metadata: JSONValue?) {
         guard StrictJSON.firstError(in: bytes) == nil,
             let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), case .object(let object) = value
         else {

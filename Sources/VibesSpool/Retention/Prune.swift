@@ -5,12 +5,12 @@
 import Glibc
 
 /// What a prune did with one entry.
-public struct PruneResult: Sendable {
-    public var entry: FinishedEntry
+package struct PruneResult: Sendable {
+    package var entry: FinishedEntry
     /// Files removed (or, in a dry run, that would be).
-    public var removed: [ListedFile]
+    package var removed: [ListedFile]
     /// Files left, and why (a directory with entries, a record replaced since it was listed).
-    public var kept: [(name: String, reason: String)]
+    package var kept: [(name: String, reason: String)]
 }
 
 /// Removes finished jobs and batches from `done/` and `failed/` (never `incoming/`, `active/`
@@ -20,7 +20,7 @@ public struct PruneResult: Sendable {
 /// puts its record in place last.
 extension SpoolDirectory {
     /// Lists `done/` and `failed/` (without following links).
-    public func finishedEntries() throws -> [FinishedEntry] {
+    package func finishedEntries() throws -> [FinishedEntry] {
         try [("done", done), ("failed", failed)].flatMap { folder, path in
             PrunePlan.entries(folder: folder, try FileSystem.listNames(path).compactMap { name in
                 guard name.isValidUTF8, let info = try? FileSystem.lstatPath(RawPath(path, name)) else { return nil }
@@ -30,7 +30,7 @@ extension SpoolDirectory {
     }
 
     /// Removes the entries older than `age` seconds (or only says which, with `dryRun`).
-    public func prune(olderThan age: Double, now: Double, dryRun: Bool) throws -> [PruneResult] {
+    package func prune(olderThan age: Double, now: Double, dryRun: Bool) throws -> [PruneResult] {
         try PrunePlan.select(finishedEntries(), olderThan: age, now: now).compactMap { entry -> PruneResult? in
             if dryRun { return PruneResult(entry: entry, removed: entry.files, kept: []) }
             return remove(entry)

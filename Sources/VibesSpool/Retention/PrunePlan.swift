@@ -4,12 +4,12 @@
 
 /// A file in `done/` or `failed/` as listed: its name, size, whether it is a regular file,
 /// and its modification time (seconds since 1970).
-public struct ListedFile: Sendable, Equatable {
-    public var name: String
-    public var size: Int64
-    public var mtime: Double
+package struct ListedFile: Sendable, Equatable {
+    package var name: String
+    package var size: Int64
+    package var mtime: Double
 
-    public init(name: String, size: Int64, mtime: Double) {
+    package init(name: String, size: Int64, mtime: Double) {
         self.name = name
         self.size = size
         self.mtime = mtime
@@ -18,18 +18,18 @@ public struct ListedFile: Sendable, Equatable {
 
 /// One finished job or batch: its record (the envelope, or `ID.batch.json`) first, then its
 /// other files, in the order they are removed.
-public struct FinishedEntry: Sendable, Equatable {
+package struct FinishedEntry: Sendable, Equatable {
     /// `done` or `failed`.
-    public var folder: String
-    public var id: String
+    package var folder: String
+    package var id: String
     /// The record first.
-    public var files: [ListedFile]
-    public var recordMTime: Double { files[0].mtime }
-    public var bytes: Int64 { files.reduce(0) { $0 + $1.size } }
+    package var files: [ListedFile]
+    package var recordMTime: Double { files[0].mtime }
+    package var bytes: Int64 { files.reduce(0) { $0 + $1.size } }
 }
 
 /// What `vibes-spool prune` removes: plain decisions over a listing, tested without files.
-public enum PrunePlan {
+package enum PrunePlan {
     /// A record's suffix in a folder, and the suffixes of the files that go with it.
     static let records: [String: [(record: String, others: [String])]] = [
         "done": [(".result.json", [".json", ".txt"]), (".batch.json", [".jsonl", ".output.jsonl", ".errors.jsonl"])],
@@ -39,7 +39,7 @@ public enum PrunePlan {
     /// The finished jobs and batches of one folder's listing: each record (a name not starting
     /// with `.`, the commit's temporary files do) with those of its files that are listed.
     /// Files without a record (a commit under way) belong to no entry and are never removed.
-    public static func entries(folder: String, _ listing: [ListedFile]) -> [FinishedEntry] {
+    package static func entries(folder: String, _ listing: [ListedFile]) -> [FinishedEntry] {
         let byName = Dictionary(listing.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var entries: [FinishedEntry] = []
         for file in listing where !file.name.hasPrefix(".") {
@@ -53,13 +53,13 @@ public enum PrunePlan {
     }
 
     /// The entries whose record is older than `age` seconds at `now`.
-    public static func select(_ entries: [FinishedEntry], olderThan age: Double, now: Double) -> [FinishedEntry] {
+    package static func select(_ entries: [FinishedEntry], olderThan age: Double, now: Double) -> [FinishedEntry] {
         entries.filter { now - $0.recordMTime > age }
     }
 
     /// A duration as `prune --older-than` takes it: `30d`, `12h`, `90m`, `1h30m`, `2w`, or a number
     /// of seconds (the request's `timeout` syntax). `nil` if not one, or negative.
-    public static func seconds(_ text: String) -> Double? {
+    package static func seconds(_ text: String) -> Double? {
         guard let seconds = JobRequest.parseDuration(text), seconds >= 0, seconds.isFinite else { return nil }
         return seconds
     }

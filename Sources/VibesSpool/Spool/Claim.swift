@@ -10,7 +10,7 @@ import Foundation
 import Glibc
 
 /// A request this worker holds: renamed into `active/` and locked with `flock` for its whole life.
-public struct ClaimedJob: Sendable {
+package struct ClaimedJob: Sendable {
     /// Open on the request; holds the exclusive lock. Closing it releases the claim.
     let fd: Int32
     /// The job's name in `active/` (without `.json`): its id.

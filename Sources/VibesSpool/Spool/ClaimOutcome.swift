@@ -8,7 +8,7 @@ import Glibc
 /// request's (``SpoolDirectory/claim(_:workerID:)``, and with its read
 /// ``SpoolDirectory/claimAndRead(_:workerID:limit:now:)``) or a batch's
 /// (``SpoolDirectory/claimBatch(_:workerID:)``), and of their first step, the lock.
-public enum ClaimOutcome<Held> {
+package enum ClaimOutcome<Held> {
     /// This process holds it: renamed into `active/` and locked (after the first step: open and
     /// locked, still in `incoming/`).
     case claimed(Held)

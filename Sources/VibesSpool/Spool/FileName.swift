@@ -15,16 +15,16 @@ import VibesModels
 ///   (two lowercase hex digits): `bad\xff\xfe1.json`.
 ///
 /// ``init(escaped:)`` reads that form back into the same bytes.
-public struct FileName: Hashable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
+package struct FileName: Hashable, Sendable, CustomStringConvertible {
+    package let bytes: [UInt8]
 
-    public init(bytes: [UInt8]) {
+    package init(bytes: [UInt8]) {
         self.bytes = bytes
     }
 
     /// The bytes of `escaped` (see the type's documentation). A backslash that starts no escape is
     /// taken as it is.
-    public init(escaped: String) {
+    package init(escaped: String) {
         let text = Array(escaped.utf8)
         guard text.contains(UInt8(ascii: "\\")) else {
             bytes = text
@@ -56,17 +56,17 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether the name is valid UTF-8.
-    public var isValidUTF8: Bool { String(validating: bytes, as: UTF8.self) != nil }
+    package var isValidUTF8: Bool { String(validating: bytes, as: UTF8.self) != nil }
 
     /// The injective text form (see the type's documentation).
-    public var escaped: String {
+    package var escaped: String {
         if let text = String(validating: bytes, as: UTF8.self), !bytes.contains(UInt8(ascii: "\\")) { return text }
         return Self.escapingInvalidUTF8(bytes, doublingBackslashes: true)
     }
 
     /// For people: the name itself when it is valid UTF-8, else with each byte that is not part
     /// of valid UTF-8 written `\xHH` (backslashes kept as they are; not injective).
-    public var description: String {
+    package var description: String {
         String(validating: bytes, as: UTF8.self) ?? Self.escapingInvalidUTF8(bytes, doublingBackslashes: false)
     }
 

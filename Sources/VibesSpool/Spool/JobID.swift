@@ -18,18 +18,18 @@
 ///   the same for the same name every time.
 ///
 /// A request's own `id` field (at most 128 bytes) is never shortened.
-public enum JobID {
+package enum JobID {
     /// The longest id, in UTF-8 bytes.
-    public static let maxBytes = 200
+    package static let maxBytes = 200
 
     /// The job id for a request file named `name` (which ends in `.json`).
-    public static func forRequest(named name: FileName) -> String {
+    package static func forRequest(named name: FileName) -> String {
         let stem = FileName(bytes: Array(name.bytes.dropLast(name.bytes.count >= 5 ? 5 : 0)))
         return fitting(stem.description)
     }
 
     /// `id` itself when it is at most ``maxBytes`` long, else shortened as the type describes.
-    public static func fitting(_ id: String) -> String {
+    package static func fitting(_ id: String) -> String {
         let bytes = Array(id.utf8)
         guard bytes.count > maxBytes else { return id }
         let digest = fnv1a64(bytes)

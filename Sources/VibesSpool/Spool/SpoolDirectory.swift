@@ -55,7 +55,7 @@ public struct SpoolDirectory: Sendable {
         name.hasSuffix(".json") && !name.hasPrefix(".") && name.utf8.count > 5
     }
 
-    public static func isRequestName(_ name: FileName) -> Bool {
+    package static func isRequestName(_ name: FileName) -> Bool {
         let bytes = name.bytes
         return bytes.count > 5 && bytes.first != UInt8(ascii: ".") && bytes.suffix(5).elementsEqual(".json".utf8)
     }

@@ -8,7 +8,7 @@ import Glibc
 extension SpoolDirectory {
     /// Room left on the spool's file system for an unprivileged user (`statvfs(3)` on `active/`):
     /// free bytes and free inodes (`inodes` is `nil` where the file system does not count them).
-    public func freeSpace() throws -> (bytes: UInt64, inodes: UInt64?) {
+    package func freeSpace() throws -> (bytes: UInt64, inodes: UInt64?) {
         var info = statvfs()
         guard statvfs(active, &info) == 0 else { throw SpoolError("statvfs", active) }
         let inodes = info.f_files == 0 ? nil : UInt64(info.f_favail)
@@ -18,7 +18,7 @@ extension SpoolDirectory {
     /// Writes, fsyncs and removes a small dot file in `active/` (ignored by scans): whether a job
     /// could start streaming and commit now. Quotas and reserved blocks are seen as a job sees
     /// them. - Throws: the ``SpoolError`` of the write (`isDiskFull` while still full).
-    public func probeWrite(bytes count: Int = 64 << 10) throws {
+    package func probeWrite(bytes count: Int = 64 << 10) throws {
         let path = "\(active)/.vibes-spool-probe-\(getpid())"
         let chunk = [UInt8](repeating: 0, count: count)
         // createDurably removes the file when the write or the fsync fails.

@@ -3,14 +3,14 @@
 //===----------------------------------------------------------------------===//
 
 /// The frame `vibes-spool status --watch` draws: a plain function of a ``SpoolStatus``.
-public enum StatusView {
+package enum StatusView {
     /// Bytes of reply text per token, for the tokens/s estimate: about 4 for English with the
     /// tokenizers of current models (more for code and other languages, so the estimate is rough).
-    public static let bytesPerToken = 4.0
+    package static let bytesPerToken = 4.0
 
     /// Reply bytes per second of each running job: the growth since `previous` over `elapsed`
     /// seconds, or for a job new since then, its bytes over its age.
-    public static func bytesPerSecond(_ status: SpoolStatus, previous: SpoolStatus?, elapsed: Double) -> [String: Double] {
+    package static func bytesPerSecond(_ status: SpoolStatus, previous: SpoolStatus?, elapsed: Double) -> [String: Double] {
         let before = Dictionary((previous?.running ?? []).map { ($0.id, $0.bytes) }, uniquingKeysWith: { a, _ in a })
         var rates: [String: Double] = [:]
         for job in status.running {
@@ -27,7 +27,7 @@ public enum StatusView {
     /// - Parameters:
     ///   - rates: Reply bytes per second by job id (``bytesPerSecond(_:previous:elapsed:)``).
     ///   - time: Shown on the first line (the time of the reading), if given.
-    public static func render(_ status: SpoolStatus, rates: [String: Double] = [:], time: String? = nil, width: Int = 80) -> [String] {
+    package static func render(_ status: SpoolStatus, rates: [String: Double] = [:], time: String? = nil, width: Int = 80) -> [String] {
         let width = max(40, width)
         var lines = ["vibes-spool status  \(status.spool)" + (time.map { "  \($0)" } ?? "")]
         let c = status.counts
@@ -83,7 +83,7 @@ public enum StatusView {
     }
 
     /// `[#####!!....]`: `#` completed, `!` failed, `.` to do; `width` columns in all.
-    public static func progressBar(done: Int, failed: Int, total: Int, width: Int) -> String {
+    package static func progressBar(done: Int, failed: Int, total: Int, width: Int) -> String {
         let inner = max(1, width - 2)
         guard total > 0 else { return "[" + String(repeating: "#", count: inner) + "]" }
         let cells = { (count: Int) in min(inner, count * inner / total) }
@@ -95,7 +95,7 @@ public enum StatusView {
     }
 
     /// `812 B`, `12.3 KiB`, `4.0 MiB`.
-    public static func formatBytes(_ bytes: Int64) -> String {
+    package static func formatBytes(_ bytes: Int64) -> String {
         if bytes < 1024 { return "\(bytes) B" }
         let units = ["KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes) / 1024
@@ -108,7 +108,7 @@ public enum StatusView {
     }
 
     /// `45.1 s`, `12 min 5 s`, `3 h 2 min`.
-    public static func formatSeconds(_ seconds: Double) -> String {
+    package static func formatSeconds(_ seconds: Double) -> String {
         if seconds < 60 { return "\(oneDecimal(seconds)) s" }
         let whole = Int(seconds)
         if whole < 3600 { return "\(whole / 60) min \(whole % 60) s" }

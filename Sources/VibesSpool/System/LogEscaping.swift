@@ -13,8 +13,8 @@ import Logging
 ///
 /// Everything else, backslashes included, is left as it is. A name that is not UTF-8 reaches
 /// the log already in its escaped form (`\xHH`, see ``FileName``).
-public enum LogEscaping {
-    public static func escape(_ text: String) -> String {
+package enum LogEscaping {
+    package static func escape(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: needsEscaping) else { return text }
         var result = ""
         result.reserveCapacity(text.utf8.count + 8)
@@ -33,7 +33,7 @@ public enum LogEscaping {
     }
 
     /// `value` with every string in it escaped (a `stringConvertible` becomes its escaped description).
-    public static func escape(_ value: Logger.MetadataValue) -> Logger.MetadataValue {
+    package static func escape(_ value: Logger.MetadataValue) -> Logger.MetadataValue {
         switch value {
         case .string(let text): .string(escape(text))
         case .stringConvertible(let item): .string(escape(item.description))
@@ -42,7 +42,7 @@ public enum LogEscaping {
         }
     }
 
-    public static func escape(_ metadata: Logger.Metadata) -> Logger.Metadata {
+    package static func escape(_ metadata: Logger.Metadata) -> Logger.Metadata {
         var result: Logger.Metadata = [:]
         for (key, value) in metadata { result[escape(key)] = escape(value) }
         return result
@@ -62,12 +62,12 @@ public enum LogEscaping {
 /// It keeps the logger's metadata and metadata provider itself, so that no text reaches `Inner`
 /// unescaped; an event's error becomes the metadata `error.message` and `error.type`, as
 /// `StreamLogHandler` would write it.
-public struct EscapingLogHandler<Inner: LogHandler>: LogHandler {
-    public var inner: Inner
-    public var metadata: Logger.Metadata
-    public var metadataProvider: Logger.MetadataProvider?
+package struct EscapingLogHandler<Inner: LogHandler>: LogHandler {
+    package var inner: Inner
+    package var metadata: Logger.Metadata
+    package var metadataProvider: Logger.MetadataProvider?
 
-    public init(_ inner: Inner) {
+    package init(_ inner: Inner) {
         self.inner = inner
         self.metadata = inner.metadata
         self.metadataProvider = inner.metadataProvider
@@ -75,17 +75,17 @@ public struct EscapingLogHandler<Inner: LogHandler>: LogHandler {
         self.inner.metadataProvider = nil
     }
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { inner.logLevel }
         set { inner.logLevel = newValue }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let explicit = event.metadata { merged.merge(explicit) { $1 } }

@@ -6,10 +6,10 @@ import Glibc
 
 /// `sd_notify` without libsystemd: datagrams to `$NOTIFY_SOCKET` (a leading `@` is the abstract
 /// namespace). Does nothing when the variable is unset.
-public struct SystemdNotifier: Sendable {
+package struct SystemdNotifier: Sendable {
     private let address: [UInt8]?
 
-    public init(environment: [String: String]) {
+    package init(environment: [String: String]) {
         guard let path = environment["NOTIFY_SOCKET"], !path.isEmpty, path.hasPrefix("/") || path.hasPrefix("@") else {
             address = nil
             return
@@ -19,10 +19,10 @@ public struct SystemdNotifier: Sendable {
         address = bytes
     }
 
-    public var isEnabled: Bool { address != nil }
+    package var isEnabled: Bool { address != nil }
 
     /// The watchdog interval systemd asked for (`WATCHDOG_USEC`, for this process), if any.
-    public static func watchdogInterval(environment: [String: String]) -> Duration? {
+    package static func watchdogInterval(environment: [String: String]) -> Duration? {
         guard let text = environment["WATCHDOG_USEC"], let usec = Int64(text), usec > 0 else { return nil }
         if let pid = environment["WATCHDOG_PID"], Int32(pid) != getpid() { return nil }
         return .microseconds(usec)
@@ -31,7 +31,7 @@ public struct SystemdNotifier: Sendable {
     /// Sends `state` (`READY=1`, `STATUS=…`, `WATCHDOG=1`, `STOPPING=1`). Errors are ignored:
     /// notification is best effort, as in libsystemd.
     @discardableResult
-    public func send(_ state: String) -> Bool {
+    package func send(_ state: String) -> Bool {
         guard let address else { return false }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }

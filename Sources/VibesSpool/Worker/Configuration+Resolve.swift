@@ -5,40 +5,40 @@
 import VibesModels
 
 /// The worker's settings as given on the command line; `nil` or empty: not given.
-public struct RunSettings: Sendable {
-    public var spool: String?
+package struct RunSettings: Sendable {
+    package var spool: String?
     /// `--ollama-url`, repeated.
-    public var ollamaURLs: [String] = []
+    package var ollamaURLs: [String] = []
     /// `--concurrency N` (every host) and `--concurrency URL=N` (one host), repeated.
-    public var concurrency: [String] = []
-    public var retries: Int?
-    public var once = false
-    public var grace: Double?
-    public var rescanInterval: Double?
+    package var concurrency: [String] = []
+    package var retries: Int?
+    package var once = false
+    package var grace: Double?
+    package var rescanInterval: Double?
     /// `--poll-interval`: 0 off; not given: by the file system.
-    public var pollInterval: Double?
-    public var maxRequestBytes: Int?
-    public var firstByteTimeout: Double?
-    public var idleTimeout: Double?
-    public var retryDelay: Double?
-    public var order: JobOrder?
-    public var maxWait: Double?
-    public var maxBatchLines: Int?
-    public var maxBatchBytes: Int?
-    public var embedGroup: Int?
+    package var pollInterval: Double?
+    package var maxRequestBytes: Int?
+    package var firstByteTimeout: Double?
+    package var idleTimeout: Double?
+    package var retryDelay: Double?
+    package var order: JobOrder?
+    package var maxWait: Double?
+    package var maxBatchLines: Int?
+    package var maxBatchBytes: Int?
+    package var embedGroup: Int?
 
-    public init() {}
+    package init() {}
 }
 
 /// A setting that cannot be used; its text says which and why (exit code 2).
-public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+package struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    package var description: String
     init(_ description: String) { self.description = description }
 }
 
 extension SpoolDirectory {
     /// `explicit`, else `$VIBES_SPOOL`, else `./spool`.
-    public static func resolve(explicit: String?, environment: [String: String]) -> SpoolDirectory {
+    package static func resolve(explicit: String?, environment: [String: String]) -> SpoolDirectory {
         let fromEnvironment = environment["VIBES_SPOOL"].flatMap { $0.isEmpty ? nil : $0 }
         return SpoolDirectory(explicit ?? fromEnvironment ?? WorkerDefaults.spool)
     }
@@ -49,7 +49,7 @@ extension WorkerConfiguration {
     /// `VIBES_SPOOL`; the hosts from `--ollama-url` (repeated), else `VIBES_OLLAMA_URLS`
     /// (comma-separated), else `OLLAMA_HOST`, else the default; `NOTIFY_SOCKET` and
     /// `WATCHDOG_USEC` for systemd.
-    public static func resolve(_ settings: RunSettings, environment: [String: String]) throws -> WorkerConfiguration {
+    package static func resolve(_ settings: RunSettings, environment: [String: String]) throws -> WorkerConfiguration {
         func seconds(_ value: Double?, _ flag: String, allowZero: Bool = true) throws -> Duration? {
             guard let value else { return nil }
             guard value > 0 || (allowZero && value == 0), value.isFinite else {
