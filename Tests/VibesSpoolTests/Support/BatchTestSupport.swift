@@ -83,6 +83,6 @@ extension TestSpool {
 
     /// The JSON lines of a file.
     func jsonLines(_ path: String) -> [JSONValue] {
-        (read(path) ?? "").split(separator: "\n").map { JSONValue.parse(String($0)) ?? .null }
+        (read(path) ?? "").split(separator: "\n").map { (try? JSONValue.parse(String($0))) ?? .null }
     }
 }
