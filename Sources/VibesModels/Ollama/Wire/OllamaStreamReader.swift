@@ -14,8 +14,9 @@ import NIOHTTP1
 /// Reads one streamed `/api/chat` reply where its bytes arrive: on the HTTP connection's event
 /// loop, as AsyncHTTPClient hands over each piece of the body.
 ///
-/// Each piece is cut into lines, each line read (``OllamaWire/ChatReply/read(_:)``), and the text of all its lines goes out at once: to a ``ChatTextSink`` (one call), or
-/// as chunks into a ``ChunkQueue``. The piece is then done with, so the connection reads on at
+/// Each piece is cut into lines, each line read (``OllamaWire/ChatReply/read(_:)``), and the
+/// text of all its lines goes out at once: to a ``ChatTextSink`` (one call), or as chunks into a
+/// ``ChunkQueue``. The piece is then done with, so the connection reads on at
 /// once: no thread hop, no task switch, nothing held back.
 ///
 /// That is also what keeps the text of a broken stream. AsyncHTTPClient keeps the pieces that
