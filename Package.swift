@@ -86,6 +86,11 @@ let package = Package(
             ],
             path: "Tests/FakeOllama"
         ),
+        .target(
+            name: "SpoolTestSupport",
+            dependencies: ["VibesSpool", "VibesModels", "FakeOllama"],
+            path: "Tests/SpoolTestSupport"
+        ),
         .testTarget(
             name: "VibesModelsTests",
             dependencies: ["VibesModels", "FakeOllama"]
@@ -93,9 +98,14 @@ let package = Package(
         .testTarget(
             name: "VibesSpoolTests",
             dependencies: [
-                "VibesSpool", "VibesModels", "FakeOllama",
+                "VibesSpool", "VibesModels", "FakeOllama", "SpoolTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
+        ),
+        // Tests that run the built `vibes-spool` as a child process.
+        .testTarget(
+            name: "VibesProcessTests",
+            dependencies: ["VibesSpool", "VibesModels", "FakeOllama", "SpoolTestSupport"]
         ),
         .testTarget(
             name: "VibesAPITests",

@@ -12,16 +12,15 @@ import VibesModels
 extension JobRunner {
     /// Streams the reply into the partial file under the job's deadline. The text is written
     /// where it arrives (the HTTP client's event loop), one `write(2)` per piece of the reply.
-    /// The request goes out in a child task while the file-system threads create (or, on a
-    /// retry, empty) the partial file: Ollama works meanwhile (should the first text come first,
-    /// it creates the file itself).
+    /// The request goes out in a child task while the partial file is created (or, on a retry,
+    /// emptied): should the first text come first, it creates the file itself.
     func stream(
         _ request: JobRequest, into partial: PartialFile, deadline: ContinuousClock.Instant?, startedAt: Date
     ) async throws -> ReplySummary {
         let (provider, io) = (self.provider, self.io)
         let body: @Sendable () async throws -> ReplySummary = {
             async let streamed = provider.chat(request.chat, streamingTextInto: partial)
-            try await io.run { try partial.open() }
+            try await io.runMetadata { try partial.open() }
             let reply = try await streamed
             return ReplySummary(
                 model: request.chat.model, thinking: reply.message.thinking ?? "", toolCalls: reply.message.toolCalls,

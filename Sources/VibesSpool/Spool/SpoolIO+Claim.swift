@@ -71,10 +71,10 @@ extension SpoolDirectory {
 extension SpoolIO {
     typealias ClaimRead = SpoolDirectory.ClaimRead
 
-    /// ``SpoolDirectory/claimAndRead(_:workerID:limit:now:)`` on the pool: one trip for what
-    /// every job does before its first attempt (each trip is two thread wake-ups).
+    /// ``SpoolDirectory/claimAndRead(_:workerID:limit:now:)``: what every job does before its
+    /// first attempt, metadata operations and a read of a small file.
     func claimAndRead(_ name: String, workerID: String, limit: Int) async throws -> ClaimRead {
         let spool = self.spool
-        return try await run { try spool.claimAndRead(name, workerID: workerID, limit: limit) }
+        return try await runMetadata { try spool.claimAndRead(name, workerID: workerID, limit: limit) }
     }
 }

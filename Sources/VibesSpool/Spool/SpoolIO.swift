@@ -11,16 +11,32 @@ import Glibc
 import NIOPosix
 import VibesModels
 
-/// The worker's one way to the spool's files: every operation that reads, renames or fsyncs
-/// runs on a blocking thread pool, never on Swift's few cooperative threads (where the
-/// streams, the HTTP client and the worker's loop run).
+/// The worker's one way to the spool's files. Operations that write data or fsync run on a
+/// blocking thread pool, never on Swift's few cooperative threads (where the streams, the HTTP
+/// client and the worker's loop run). A job's claim and the creation of its partial file are a
+/// few metadata operations: on a local file system they take microseconds and run in the calling
+/// task (``runMetadata(_:)``); on a network or FUSE one, where each may wait on a server, they go
+/// to the pool too.
 struct SpoolIO: Sendable {
     let spool: SpoolDirectory
     let pool: NIOThreadPool
+    /// Whether metadata operations run in the calling task (the spool is on a local file system).
+    let metadataInline: Bool
+
+    init(spool: SpoolDirectory, pool: NIOThreadPool, metadataInline: Bool) {
+        self.spool = spool
+        self.pool = pool
+        self.metadataInline = metadataInline
+    }
+
+    /// For a spool on a file system of `kind` (`nil`: unknown, treated as shared).
+    init(spool: SpoolDirectory, pool: NIOThreadPool, kind: FileSystemKind?) {
+        self.init(spool: spool, pool: pool, metadataInline: kind == .local)
+    }
 
     /// Runs `body` on the pool to its end, also when the calling task is cancelled: a commit or
     /// a put-back cut short would leave the job half moved. The pool's thread resumes the caller
-    /// itself (not through an event loop's promise: one thread wake-up fewer per operation).
+    /// itself, without going through an event loop.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             pool.submit { state in
@@ -31,6 +47,13 @@ struct SpoolIO: Sendable {
                 continuation.resume(with: Result { try body() })
             }
         }
+    }
+
+    /// Runs `body`, a few metadata operations (no data written, no fsync): in the calling task
+    /// when ``metadataInline``, else on the pool.
+    func runMetadata<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        if metadataInline { return try body() }
+        return try await run(body)
     }
 
     /// At start: the folders, then commits a crash cut short, batches left in `active/` (taken

@@ -120,10 +120,12 @@ public final class SpoolWorker: Service, Sendable {
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         defer { pool.shutdownGracefully { _ in } }
-        let io = SpoolIO(spool: configuration.spool, pool: pool)
+        let spool = configuration.spool
         let loop: WorkerLoop
         do {
-            let recovered = try await io.createLayoutAndRecover()
+            let recovered = try await SpoolIO(spool: spool, pool: pool, metadataInline: false).createLayoutAndRecover()
+            // The folders exist now: the kind of file system they are on can be asked.
+            let io = SpoolIO(spool: spool, pool: pool, kind: FileSystemKind.of(path: spool.incoming))
             if !recovered.jobs.isEmpty {
                 logger.notice("recovered \(recovered.jobs.count) job(s) left in active/ by a worker that is gone: \(recovered.jobs.joined(separator: ", "))")
             }

@@ -4,6 +4,7 @@
 
 import FakeOllama
 import Foundation
+import SpoolTestSupport
 import Testing
 import VibesModels
 @testable import VibesSpool

@@ -4,6 +4,7 @@
 
 import FakeOllama
 import Foundation
+import SpoolTestSupport
 import Synchronization
 import Testing
 import VibesModels

@@ -4,38 +4,10 @@
 
 import FakeOllama
 import Foundation
+import SpoolTestSupport
 import Testing
 import VibesModels
 @testable import VibesSpool
-
-/// What the cancel tests share.
-enum CancelFixtures {
-    /// A chat that streams `count` pieces `delay` apart (a long generation on the fake).
-    static func slowChat(count: Int = 400, delay: Duration = .milliseconds(20)) -> FakeOllama.Handler {
-        FakeOllama.ollamaLike(models: ["echo"]) { _ in .chatStream(pieces: (0..<count).map { "w\($0) " }, delay: delay) }
-    }
-
-    static func touch(_ t: TestSpool, _ id: String, content: String = "") throws {
-        try Data(content.utf8).write(to: URL(fileURLWithPath: "\(t.spool.cancel)/\(id)"))
-    }
-
-    static func lines(_ count: Int) -> String {
-        (1...count).map { TestSpool.line("l\($0)") }.joined(separator: "\n") + "\n"
-    }
-
-    /// Every custom_id of the input exactly once across the output and errors files; the
-    /// errors' codes for lines not run.
-    static func checkExact(_ t: TestSpool, _ id: String, total: Int, code: String = "batch_cancelled") -> (output: Int, errors: Int) {
-        let output = t.jsonLines("\(t.spool.done)/\(id).output.jsonl")
-        let errors = t.jsonLines("\(t.spool.done)/\(id).errors.jsonl")
-        let ids = (output + errors).compactMap { $0["custom_id"]?.stringValue }
-        #expect(ids.count == total, "every line once: \(ids.count) of \(total)")
-        #expect(Set(ids) == Set((1...total).map { "l\($0)" }))
-        #expect(errors.allSatisfy { $0["error"]?["code"]?.stringValue == code }, "\(errors.first.map { "\($0)" } ?? "")")
-        #expect(output.allSatisfy { $0["response"]?["status_code"] == 200 })
-        return (output.count, errors.count)
-    }
-}
 
 /// Cancelling batches: mid-run in a worker, after a crash mid-cancel (the cancel resumes, not
 /// the batch), and the exactness of the errors file.

@@ -8,6 +8,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SpoolTestSupport
 import Testing
 @testable import VibesSpool
 

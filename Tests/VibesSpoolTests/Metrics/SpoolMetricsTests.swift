@@ -3,16 +3,9 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import SpoolTestSupport
 import Testing
 @testable import VibesSpool
-
-/// The value of the sample `series` (name and labels exactly as exposed, e.g. `x{a="b"}`), if any.
-func sample(_ text: String, _ series: String) -> Double? {
-    for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
-        return Double(line.dropFirst(series.count + 1))
-    }
-    return nil
-}
 
 @Suite struct SpoolMetricsTests {
     @Test func startsWithZerosForTheFixedSeries() {

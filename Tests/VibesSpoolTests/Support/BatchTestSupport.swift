@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import SpoolTestSupport
 import Testing
 import VibesModels
 @testable import VibesSpool
@@ -41,14 +42,6 @@ struct StubProvider: ModelProvider {
 }
 
 extension TestSpool {
-    /// A batch line: `{"custom_id", "method": "POST", "url", "body"}`.
-    static func line(_ id: String, url: String = "/v1/chat/completions", body: String? = nil) -> String {
-        let defaultBody = url.contains("embed")
-            ? #"{"model":"emb","input":["text \#(id)"]}"#
-            : #"{"model":"m","messages":[{"role":"user","content":"say \#(id)"}]}"#
-        return #"{"custom_id":"\#(id)","method":"POST","url":"\#(url)","body":\#(body ?? defaultBody)}"#
-    }
-
     /// Drops `NAME.jsonl` and claims it.
     func claimBatch(_ name: String, _ text: String) throws -> BatchClaim {
         try drop("\(name).jsonl", text)
@@ -81,8 +74,4 @@ extension TestSpool {
         if commit { try run.commit() }
     }
 
-    /// The JSON lines of a file.
-    func jsonLines(_ path: String) -> [JSONValue] {
-        (read(path) ?? "").split(separator: "\n").map { (try? JSONValue.parse(String($0))) ?? .null }
-    }
 }

@@ -39,23 +39,4 @@ import Testing
     struct Thing: CustomStringConvertible, Sendable {
         var description: String { "two\nlines" }
     }
-
-    @Test func aForgedNameCannotSplitAWorkerLogLine() async throws {
-        let t = try TestSpool()
-        defer { t.cleanUp() }
-        let forged = "evil\n2026-01-01T00:00:00+0000 error vibes-spool : FORGED"
-        try t.drop("\(forged).json", #"{"model":"echo","prompt":"x"}"#)
-        try t.drop("\(forged) bad.json", #"{"model":"echo","prompt":"x",}"#)
-        try await FakeOllama.with(echoHandler()) { fake in
-            let worker = try WorkerProcess(
-                ["run", "--once", "--spool", t.spool.root, "--ollama-url", fake.baseURL], logPath: "\(t.base)/worker.log",
-                environment: ["VIBES_LOG_LEVEL": "debug"])
-            #expect(await worker.exitStatus() == 1, "\(worker.log)")
-            let lines = worker.log.split(separator: "\n")
-            #expect(lines.contains { $0.contains(#"evil\n2026"#) }, "\(worker.log)")
-            #expect(!lines.contains { $0.hasPrefix("2026-01-01") }, "no forged line: \(worker.log)")
-        }
-        #expect(t.doneIDs == [forged])
-        #expect(t.failedIDs == ["\(forged) bad"])
-    }
 }

@@ -4,6 +4,7 @@
 
 import FakeOllama
 import Foundation
+import SpoolTestSupport
 import Synchronization
 import Testing
 import VibesModels
@@ -11,12 +12,6 @@ import VibesModels
 
 /// Embedding work grouped into one `/api/embed` request, through a running worker.
 extension SpoolWorkerTests {
-    static func embedLines(_ texts: [String], prefix: String = "e") -> String {
-        texts.enumerated().map { index, text in
-            #"{"custom_id":"\#(prefix)\#(index + 1)","method":"POST","url":"/v1/embeddings","body":{"model":"m","input":"\#(text)"}}"#
-        }.joined(separator: "\n") + "\n"
-    }
-
     /// Every line's `custom_id` and `usage.prompt_tokens` in the output file.
     func embedOutput(_ path: String, _ t: TestSpool) -> [String: Int] {
         var out: [String: Int] = [:]
@@ -33,7 +28,7 @@ extension SpoolWorkerTests {
         defer { t.cleanUp() }
         let host = FakeHost(name: "a", models: ["m"])
         let texts = (1...20).map { String(repeating: "x", count: $0) }
-        try t.drop("docs.jsonl", Self.embedLines(texts))
+        try t.drop("docs.jsonl", TestSpool.embedLines(texts))
         try await withHosts(t, [host.handler], configure: {
             $0.once = true
             $0.embedGroup = 8
@@ -55,7 +50,7 @@ extension SpoolWorkerTests {
         let t = try TestSpool()
         defer { t.cleanUp() }
         let host = FakeHost(name: "a", models: ["m"])
-        try t.drop("docs.jsonl", Self.embedLines(["a", "b", "c", "d"]))
+        try t.drop("docs.jsonl", TestSpool.embedLines(["a", "b", "c", "d"]))
         try await withHosts(t, [host.handler], configure: {
             $0.once = true
             $0.embedGroup = 1
@@ -70,7 +65,7 @@ extension SpoolWorkerTests {
         let t = try TestSpool()
         defer { t.cleanUp() }
         let host = FakeHost(name: "a", models: ["m"], badInput: "BAD")
-        try t.drop("docs.jsonl", Self.embedLines(["a", "b", "c", "BAD", "e", "f", "g", "h"]))
+        try t.drop("docs.jsonl", TestSpool.embedLines(["a", "b", "c", "BAD", "e", "f", "g", "h"]))
         try await withHosts(t, [host.handler], configure: {
             $0.once = true
             $0.embedGroup = 8
@@ -100,7 +95,7 @@ extension SpoolWorkerTests {
             }
             return await host.handler(request)
         }
-        try t.drop("docs.jsonl", Self.embedLines(["a", "b", "c", "d"]))
+        try t.drop("docs.jsonl", TestSpool.embedLines(["a", "b", "c", "d"]))
         try await withHosts(t, [handler], configure: {
             $0.once = true
             $0.embedGroup = 8
@@ -128,7 +123,7 @@ extension SpoolWorkerTests {
             dead.withLock { $0 = true }
             return .noReply
         }
-        try t.drop("docs.jsonl", Self.embedLines((1...40).map { "t\($0)" }))
+        try t.drop("docs.jsonl", TestSpool.embedLines((1...40).map { "t\($0)" }))
         try await withHosts(t, [dying, other.handler], configure: { $0.embedGroup = 4 }) { _ in
             await eventually("a group is held on the dying host") { !cut.withLock { $0 }.isEmpty }
             death.open()

@@ -5,6 +5,7 @@
 import Dispatch
 import FakeOllama
 import Foundation
+import SpoolTestSupport
 import Testing
 @testable import VibesSpool
 

@@ -4,12 +4,13 @@
 
 import FakeOllama
 import Foundation
+import SpoolTestSupport
 import Testing
 import VibesModels
 @testable import VibesSpool
 
 /// `vibes-spool run --metrics-file`: after a run, the file's values match the spool.
-@Suite struct MetricsWorkerTests {
+@Suite struct MetricsProcessTests {
     @Test func theMetricsFileMatchesTheSpoolAfterARun() async throws {
         let t = try TestSpool()
         defer { t.cleanUp() }

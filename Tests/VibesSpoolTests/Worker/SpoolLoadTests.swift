@@ -4,16 +4,10 @@
 
 import FakeOllama
 import Foundation
+import SpoolTestSupport
 import Testing
 import VibesModels
 @testable import VibesSpool
-
-/// Counts, per prompt, how often the fake was asked: a job run twice shows up here.
-func promptCounts(_ fake: FakeOllama) -> [String: Int] {
-    fake.requests.filter { $0.path == "/api/chat" }.reduce(into: [:]) { counts, request in
-        counts[request.lastMessage ?? "", default: 0] += 1
-    }
-}
 
 extension SpoolWorkerTests {
     @Test func filesDroppedBeforeDuringAndAfterStartEachEndInDoneExactlyOnce() async throws {

@@ -5,77 +5,11 @@
 import FakeOllama
 import Foundation
 import Logging
+import SpoolTestSupport
 import Synchronization
 import Testing
 import VibesModels
 @testable import VibesSpool
-
-/// A fresh spool in its own temporary folder (`…/spool`), with room beside it for files that
-/// must stay untouched ("outside the spool"). Removed by `cleanUp()`.
-struct TestSpool {
-    let base: String
-    let spool: SpoolDirectory
-
-    /// The spool on its own tmpfs of `tmpfsBytes` (unmounted by `cleanUp()`), when given.
-    init(tmpfsBytes: Int? = nil) throws {
-        var template = Array("/tmp/vibes-spool-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SpoolError("mkdtemp", "/tmp") }
-        base = String(cString: made)
-        if let tmpfsBytes {
-            guard mkdir(base + "/fs", 0o755) == 0, mount("tmpfs", base + "/fs", "tmpfs", 0, "size=\(tmpfsBytes)") == 0 else {
-                throw SpoolError("mount tmpfs", base + "/fs")
-            }
-            spool = SpoolDirectory(base + "/fs/spool")
-        } else {
-            spool = SpoolDirectory(base + "/spool")
-        }
-        try spool.createLayout()
-    }
-
-    func cleanUp() {
-        if FileManager.default.fileExists(atPath: base + "/fs") { umount2(base + "/fs", Int32(MNT_DETACH)) }
-        try? FileManager.default.removeItem(atPath: base)
-    }
-
-    /// Drops a request the way producers should: write into tmp/, rename into incoming/.
-    @discardableResult
-    func drop(_ name: String, _ text: String) throws -> String {
-        let tmpPath = "\(spool.tmp)/\(name)"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: tmpPath))
-        guard rename(tmpPath, "\(spool.incoming)/\(name)") == 0 else { throw SpoolError("rename", tmpPath) }
-        return name
-    }
-
-    func dropRequest(_ name: String, model: String = "echo", prompt: String, extra: String = "") throws {
-        try drop("\(name).json", #"{"model":"\#(model)","prompt":"\#(prompt)"\#(extra)}"#)
-    }
-
-    func names(_ folder: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-    }
-
-    func read(_ path: String) -> String? {
-        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    func json(_ path: String) -> JSONValue? {
-        FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
-    }
-
-    /// Ids with a result envelope in done/.
-    var doneIDs: [String] { names(spool.done).filter { $0.hasSuffix(".result.json") }.map { String($0.dropLast(12)) } }
-    /// Ids with an error envelope in failed/.
-    var failedIDs: [String] { names(spool.failed).filter { $0.hasSuffix(".error.json") }.map { String($0.dropLast(11)) } }
-
-    func errorEnvelope(_ id: String) -> JSONValue? { json("\(spool.failed)/\(id).error.json") }
-}
-
-/// A chat handler that answers `reply to PROMPT` in two chunks, for the models installed.
-func echoHandler(models: [String] = ["echo"], delay: Duration? = nil) -> FakeOllama.Handler {
-    FakeOllama.ollamaLike(models: models) { request in
-        .chatStream(model: request.model ?? "", pieces: ["reply to ", request.lastMessage ?? ""], delay: delay)
-    }
-}
 
 /// Runs a worker on `spool` (in this process) against a fake with `handler`, runs `body`, then
 /// shuts the worker down and waits for it.
@@ -133,50 +67,6 @@ func runWorker(
     return worker.summary
 }
 
-/// The built `vibes-spool` executable, beside the test bundle.
-func executablePath() -> String {
-    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var directory = testBinary.deletingLastPathComponent()
-    if directory.lastPathComponent.hasSuffix(".xctest") { directory = directory.deletingLastPathComponent() }
-    return directory.appendingPathComponent("vibes-spool").path
-}
-
-/// A child process running `vibes-spool` with `arguments`.
-final class WorkerProcess: @unchecked Sendable {
-    let process = Process()
-    let logPath: String
-
-    /// Runs `vibes-spool arguments`; its stderr goes to `logPath` (a pipe could fill and block it).
-    init(_ arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
-        self.logPath = logPath
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: executablePath())
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "NOTIFY_SOCKET")
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardError = FileHandle(forWritingAtPath: logPath)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-    }
-
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
-
-    /// Waits for the process to exit (polling with a deadline) and returns its status.
-    func exitStatus(timeout: Duration = .seconds(30)) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        if process.isRunning {
-            signal(SIGKILL)
-            return nil
-        }
-        return process.terminationStatus
-    }
-
-    var log: String { (FileManager.default.contents(atPath: logPath)).map { String(decoding: $0, as: UTF8.self) } ?? "" }
-}
-
 /// Runs a worker (in this process) against one fake per handler, each its own host with
 /// concurrency 1; `body` runs once the worker watches incoming/. Returns the worker's summary.
 @discardableResult
@@ -225,17 +115,6 @@ final class LogCapture: Sendable {
         func log(event: LogEvent) {
             capture.append(Entry(level: event.level, message: event.message.description, metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
         }
-    }
-}
-
-extension TestSpool {
-    /// Drops a request under a name given as bytes (not necessarily UTF-8): written into tmp/,
-    /// then renamed into incoming/.
-    func drop(bytes name: [UInt8], _ text: String) throws {
-        let tmpPath = "\(spool.tmp)/raw-\(UInt32.random(in: 0...UInt32.max)).json"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: tmpPath))
-        let target = (Array("\(spool.incoming)/".utf8) + name + [0]).map { CChar(bitPattern: $0) }
-        guard rename(tmpPath, target) == 0 else { throw SpoolError("rename", tmpPath) }
     }
 }
 

@@ -4,6 +4,7 @@
 
 import FakeOllama
 import Foundation
+import SpoolTestSupport
 import Synchronization
 import Testing
 import VibesModels
@@ -133,36 +134,4 @@ import VibesModels
             #expect(first["local"] == true)
         }
     }
-}
-
-/// Runs `vibes-spool arguments` to its end; stdout and stderr through files. Waits by polling:
-/// blocking a concurrency thread in `waitUntilExit()` could starve the fake server's handlers.
-func runCLI(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> (status: Int32, stdout: String, stderr: String) {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vibes-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executablePath())
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
-        if ContinuousClock.now > deadline {
-            process.terminate()
-            Issue.record("vibes-spool \(arguments.joined(separator: " ")) did not exit within \(timeout)")
-            return (-1, "", "")
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    let read = { (url: URL) in String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }
-    return (process.terminationStatus, read(out), read(err))
 }

@@ -4,6 +4,7 @@
 
 import FakeOllama
 import Foundation
+import SpoolTestSupport
 import Testing
 import VibesModels
 @testable import VibesSpool
@@ -14,7 +15,7 @@ extension ProcessTests {
         let t = try TestSpool()
         defer { t.cleanUp() }
         let slow = FakeHost(name: "a", models: ["m"], replyDelay: .milliseconds(40))
-        try t.drop("docs.jsonl", SpoolWorkerTests.embedLines((1...120).map { "text \($0)" }))
+        try t.drop("docs.jsonl", TestSpool.embedLines((1...120).map { "text \($0)" }))
         try await FakeOllama.with(slow.handler) { fake in
             let first = try run(t, fake, ["--concurrency", "2", "--embed-group", "8"], log: "first")
             await eventually("some groups are in") { customIDs("\(t.spool.active)/docs.output.jsonl", t).count >= 16 }

@@ -7,10 +7,10 @@ import Glibc
 
 /// A plain HTTP/1.1 exchange on a loopback socket, byte by byte as the test writes it: for
 /// process tests that must cut a request off half way (a client that stops, a server killed).
-final class RawHTTP {
-    let fd: Int32
+package final class RawHTTP {
+    package let fd: Int32
 
-    init(port: Int) throws {
+    package init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -29,7 +29,7 @@ final class RawHTTP {
 
     /// Sends `bytes`; `false` when the peer is gone.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    package func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -40,10 +40,10 @@ final class RawHTTP {
         return true
     }
 
-    func send(_ text: String) { send(Array(text.utf8)) }
+    package func send(_ text: String) { send(Array(text.utf8)) }
 
     /// Everything until the peer closes (send requests with `Connection: close`).
-    func receiveAll() -> String {
+    package func receiveAll() -> String {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         while true {
@@ -56,7 +56,7 @@ final class RawHTTP {
     }
 
     /// One request with `Connection: close`: the status and the body.
-    static func exchange(port: Int, _ method: String, _ path: String, headers: [String] = [], body: [UInt8] = []) throws -> (status: Int, body: String) {
+    package static func exchange(port: Int, _ method: String, _ path: String, headers: [String] = [], body: [UInt8] = []) throws -> (status: Int, body: String) {
         let connection = try RawHTTP(port: port)
         let head = ([ "\(method) \(path) HTTP/1.1", "Host: 127.0.0.1", "Connection: close", "Content-Length: \(body.count)"] + headers)
             .joined(separator: "\r\n") + "\r\n\r\n"
@@ -69,7 +69,7 @@ final class RawHTTP {
 }
 
 /// A multipart upload's parts around the file's bytes: what comes before and after them.
-func multipartFrame(boundary: String, filename: String = "in.jsonl") -> (head: String, tail: String) {
+package func multipartFrame(boundary: String, filename: String = "in.jsonl") -> (head: String, tail: String) {
     ("--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n--\(boundary)\r\n"
         + "Content-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: application/jsonl\r\n\r\n",
      "\r\n--\(boundary)--\r\n")
