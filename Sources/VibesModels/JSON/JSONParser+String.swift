@@ -7,7 +7,6 @@
 extension JSONParser {
     /// A string, `index` on its opening quote.
     mutating func string() -> String? {
-        let quote = index
         index += 1
         let start = index
         // The common case: no escape, so the bytes are the string (once checked as UTF-8; ASCII
@@ -25,8 +24,8 @@ extension JSONParser {
                 }
             }
             high |= byte
-            if byte == UInt8(ascii: "\\") { break }
-            guard byte >= 0x20 else { return controlCharacter(byte) }
+            // An escape or a control character: the loop below reads on or names the error.
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             index += 1
         }
         var text = Array(bytes[start..<index])
@@ -48,7 +47,7 @@ extension JSONParser {
                 text.append(byte)
             }
         }
-        fail("a string that is never closed", at: quote)
+        fail("a string that is never closed", at: start - 1)
         return nil
     }
 

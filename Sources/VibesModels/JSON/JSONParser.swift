@@ -44,9 +44,8 @@ struct JSONParser {
         skipSpace()
         guard index < bytes.count else { return endOrUnexpected("a value") }
         switch bytes[index] {
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            guard depth < Self.maxDepth else { return fail("nesting deeper than \(Self.maxDepth) levels") }
-            return bytes[index] == UInt8(ascii: "{") ? object(depth: depth) : array(depth: depth)
+        case UInt8(ascii: "{"): return depth < Self.maxDepth ? object(depth: depth) : tooDeep()
+        case UInt8(ascii: "["): return depth < Self.maxDepth ? array(depth: depth) : tooDeep()
         case UInt8(ascii: "\""): return string().map(JSONValue.string)
         case UInt8(ascii: "t"): return literal("true", .bool(true))
         case UInt8(ascii: "f"): return literal("false", .bool(false))
@@ -54,6 +53,10 @@ struct JSONParser {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return number()
         default: return endOrUnexpected("a value")
         }
+    }
+
+    mutating func tooDeep() -> JSONValue? {
+        fail("nesting deeper than \(Self.maxDepth) levels")
     }
 
     mutating func literal(_ text: StaticString, _ value: JSONValue) -> JSONValue? {
