@@ -7,7 +7,6 @@ let package = Package(
     products: [
         .library(name: "VibesModels", targets: ["VibesModels"]),
         .library(name: "VibesSpool", targets: ["VibesSpool"]),
-        .library(name: "VibesAPI", targets: ["VibesAPI"]),
         .executable(name: "vibes-spool", targets: ["vibes-spool"]),
     ],
     dependencies: [

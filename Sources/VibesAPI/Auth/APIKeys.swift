@@ -4,24 +4,24 @@
 
 /// The keys of `--api-key-file` (one a line; blank lines and `#` comments skipped), and the
 /// check of `Authorization: Bearer KEY` in constant time.
-public struct APIKeys: Sendable, Equatable {
+package struct APIKeys: Sendable, Equatable {
     let keys: [[UInt8]]
 
-    public init(keys: [String]) {
+    package init(keys: [String]) {
         self.keys = keys.map { Array($0.utf8) }
     }
 
     /// Reads the file's text.
-    public init(fileText: String) {
+    package init(fileText: String) {
         self.init(keys: fileText.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.filter { !$0.isEmpty && !$0.hasPrefix("#") })
     }
 
-    public var isEmpty: Bool { keys.isEmpty }
+    package var isEmpty: Bool { keys.isEmpty }
 
     /// Whether an `Authorization` header's value carries one of the keys. Every key is compared
     /// over the whole of the presented one, whatever matched before, so the time taken tells
     /// nothing of how much of a key was right (only, at most, the presented key's length).
-    public func accepts(authorization: String?) -> Bool {
+    package func accepts(authorization: String?) -> Bool {
         guard let authorization, authorization.utf8.count > 7 else { return false }
         let scheme = authorization.prefix(7).lowercased()
         guard scheme == "bearer " else { return false }

@@ -4,19 +4,19 @@
 
 /// `--listen HOST:PORT` (`[::1]:PORT` for IPv6), and the rule that without API keys only a
 /// loopback address may be used.
-public struct ListenAddress: Sendable, Equatable {
-    public var host: String
-    public var port: Int
+package struct ListenAddress: Sendable, Equatable {
+    package var host: String
+    package var port: Int
 
-    public static let defaultValue = ListenAddress(host: "127.0.0.1", port: 11435)
+    package static let defaultValue = ListenAddress(host: "127.0.0.1", port: 11435)
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
     /// Reads `HOST:PORT`; throws a message for people.
-    public init(parsing text: String) throws(ListenError) {
+    package init(parsing text: String) throws(ListenError) {
         var host: Substring
         var portText: Substring
         if text.hasPrefix("[") {
@@ -35,14 +35,14 @@ public struct ListenAddress: Sendable, Equatable {
     }
 
     /// Whether the host is a loopback address: 127.0.0.0/8, ::1 or `localhost`.
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
     /// Refuses a non-loopback address when there are no keys.
-    public func check(hasKeys: Bool) throws(ListenError) {
+    package func check(hasKeys: Bool) throws(ListenError) {
         guard hasKeys || isLoopback else {
             throw ListenError("""
                 refusing to listen on \(host):\(port) without API keys: anyone who can reach it could submit batches \
@@ -54,7 +54,7 @@ public struct ListenAddress: Sendable, Equatable {
 }
 
 /// A setting `serve` cannot start with, said for people.
-public struct ListenError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct ListenError: Error, Sendable, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -7,16 +7,16 @@ import VibesModels
 
 /// An error as OpenAI's API sends it: `{"error": {"message", "type", "param", "code"}}` with the
 /// HTTP status OpenAI uses for it.
-public struct APIError: Error, Sendable, Equatable {
-    public var status: HTTPResponse.Status
-    public var message: String
+package struct APIError: Error, Sendable, Equatable {
+    package var status: HTTPResponse.Status
+    package var message: String
     /// `invalid_request_error`, `authentication_error`, `server_error`, …
-    public var type: String
+    package var type: String
     /// The request field at fault, if one is.
-    public var param: String?
-    public var code: String?
+    package var param: String?
+    package var code: String?
 
-    public init(status: HTTPResponse.Status, message: String, type: String = "invalid_request_error", param: String? = nil, code: String? = nil) {
+    package init(status: HTTPResponse.Status, message: String, type: String = "invalid_request_error", param: String? = nil, code: String? = nil) {
         self.status = status
         self.message = message
         self.type = type
@@ -25,27 +25,27 @@ public struct APIError: Error, Sendable, Equatable {
     }
 
     /// 400: the request breaks a rule (a field missing or of the wrong value).
-    public static func invalid(_ message: String, param: String? = nil, code: String? = nil) -> APIError {
+    package static func invalid(_ message: String, param: String? = nil, code: String? = nil) -> APIError {
         APIError(status: .badRequest, message: message, param: param, code: code)
     }
 
     /// 404 for an id that names nothing (OpenAI: "No such File object: ID").
-    public static func noSuch(_ object: String, id: String, param: String = "id") -> APIError {
+    package static func noSuch(_ object: String, id: String, param: String = "id") -> APIError {
         APIError(status: .notFound, message: "No such \(object) object: \(id)", param: param, code: nil)
     }
 
     /// 404 for a path that is no route (OpenAI: "Invalid URL (GET /v1/x)").
-    public static func invalidURL(method: String, path: String) -> APIError {
+    package static func invalidURL(method: String, path: String) -> APIError {
         APIError(status: .notFound, message: "Invalid URL (\(method) \(path))")
     }
 
     /// 405 for a route that exists with another method.
-    public static func methodNotAllowed(method: String, path: String) -> APIError {
+    package static func methodNotAllowed(method: String, path: String) -> APIError {
         APIError(status: .methodNotAllowed, message: "Method not allowed (\(method) \(path))", code: "method_not_allowed")
     }
 
     /// 401: no key, or a key that is not one of `--api-key-file`'s.
-    public static func unauthorized(missing: Bool) -> APIError {
+    package static func unauthorized(missing: Bool) -> APIError {
         APIError(
             status: .unauthorized,
             message: missing
@@ -55,27 +55,27 @@ public struct APIError: Error, Sendable, Equatable {
     }
 
     /// 413: the upload is over the limit.
-    public static func tooLarge(limit: Int64) -> APIError {
+    package static func tooLarge(limit: Int64) -> APIError {
         APIError(status: .contentTooLarge, message: "The file is over the limit of \(limit) bytes.", param: "file", code: "file_too_large")
     }
 
     /// 409: the object's state forbids the action (cancel a finished batch).
-    public static func conflict(_ message: String) -> APIError {
+    package static func conflict(_ message: String) -> APIError {
         APIError(status: .conflict, message: message)
     }
 
     /// 429: too many uploads at once.
-    public static func busy(_ message: String) -> APIError {
+    package static func busy(_ message: String) -> APIError {
         APIError(status: .tooManyRequests, message: message, type: "rate_limit_error", code: "rate_limit_exceeded")
     }
 
     /// 500: something failed on the server's side (the spool's file system).
-    public static func server(_ message: String) -> APIError {
+    package static func server(_ message: String) -> APIError {
         APIError(status: .internalServerError, message: message, type: "server_error")
     }
 
     /// The body OpenAI sends.
-    public var json: JSONValue {
+    package var json: JSONValue {
         ["error": .object([
             "message": .string(message), "type": .string(type),
             "param": param.map(JSONValue.string) ?? .null, "code": code.map(JSONValue.string) ?? .null,

@@ -12,7 +12,7 @@ import VibesSpool
 /// How a batch's record and its place in the spool make OpenAI's batch object: a decision on
 /// plain values, no file system.
 extension BatchObject {
-    public init(record: APIBatchRecord, state: SpoolBatchState) {
+    package init(record: APIBatchRecord, state: SpoolBatchState) {
         guard case .batch(let hex) = APIID.parseBatch(record.id) else { preconditionFailure("a stored batch id is valid") }
         id = record.id
         endpoint = record.endpoint

@@ -5,48 +5,48 @@
 import VibesModels
 
 /// OpenAI's `Batch` (every field of openai-python's `types/batch.py`, times in Unix seconds).
-public struct BatchObject: Sendable, Equatable {
-    public enum Status: String, Sendable {
+package struct BatchObject: Sendable, Equatable {
+    package enum Status: String, Sendable {
         case validating, failed, finalizing, completed, expired, cancelling, cancelled
         case inProgress = "in_progress"
 
         /// Whether the batch will not change any more.
-        public var isFinal: Bool { [.failed, .completed, .expired, .cancelled].contains(self) }
+        package var isFinal: Bool { [.failed, .completed, .expired, .cancelled].contains(self) }
     }
 
     /// One entry of `errors.data` (OpenAI's `BatchError`).
-    public struct LineError: Sendable, Equatable {
-        public var code: String
-        public var message: String
-        public var line: Int?
+    package struct LineError: Sendable, Equatable {
+        package var code: String
+        package var message: String
+        package var line: Int?
     }
 
-    public var id: String
-    public var status: Status
-    public var endpoint: String
-    public var inputFileID: String
-    public var completionWindow: String
-    public var createdAt: Int64
-    public var expiresAt: Int64?
-    public var inProgressAt: Int64?
-    public var finalizingAt: Int64?
-    public var completedAt: Int64?
-    public var failedAt: Int64?
-    public var expiredAt: Int64?
-    public var cancellingAt: Int64?
-    public var cancelledAt: Int64?
-    public var outputFileID: String?
-    public var errorFileID: String?
-    public var errors: [LineError]?
-    public var total = 0
-    public var completed = 0
-    public var failed = 0
-    public var inputTokens = 0
-    public var outputTokens = 0
-    public var metadata: [String: String]?
-    public var model: String?
+    package var id: String
+    package var status: Status
+    package var endpoint: String
+    package var inputFileID: String
+    package var completionWindow: String
+    package var createdAt: Int64
+    package var expiresAt: Int64?
+    package var inProgressAt: Int64?
+    package var finalizingAt: Int64?
+    package var completedAt: Int64?
+    package var failedAt: Int64?
+    package var expiredAt: Int64?
+    package var cancellingAt: Int64?
+    package var cancelledAt: Int64?
+    package var outputFileID: String?
+    package var errorFileID: String?
+    package var errors: [LineError]?
+    package var total = 0
+    package var completed = 0
+    package var failed = 0
+    package var inputTokens = 0
+    package var outputTokens = 0
+    package var metadata: [String: String]?
+    package var model: String?
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         func time(_ value: Int64?) -> JSONValue { value.map(JSONValue.int) ?? .null }
         func string(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         let errorList: JSONValue = errors.map { list in

@@ -5,16 +5,16 @@
 import VibesModels
 
 /// OpenAI's `FileObject` (every field of openai-python's `types/file_object.py`).
-public struct FileObject: Sendable, Equatable {
-    public var id: String
-    public var bytes: Int64
+package struct FileObject: Sendable, Equatable {
+    package var id: String
+    package var bytes: Int64
     /// Unix seconds.
-    public var createdAt: Int64
-    public var filename: String
+    package var createdAt: Int64
+    package var filename: String
     /// `batch` for uploads, `batch_output` for a batch's output and errors files.
-    public var purpose: String
+    package var purpose: String
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "id": .string(id), "object": "file", "bytes": .int(bytes), "created_at": .int(createdAt),
             "filename": .string(filename), "purpose": .string(purpose),
@@ -25,21 +25,21 @@ public struct FileObject: Sendable, Equatable {
 }
 
 /// OpenAI's `FileDeleted`.
-public struct FileDeleted: Sendable, Equatable {
-    public var id: String
-    public var deleted: Bool
+package struct FileDeleted: Sendable, Equatable {
+    package var id: String
+    package var deleted: Bool
 
-    public var json: JSONValue { ["id": .string(id), "object": "file", "deleted": .bool(deleted)] }
+    package var json: JSONValue { ["id": .string(id), "object": "file", "deleted": .bool(deleted)] }
 }
 
 /// OpenAI's `Model` (`GET /v1/models`): a model a worker's host has loaded.
-public struct ModelObject: Sendable, Equatable {
-    public var id: String
-    public var created: Int64
+package struct ModelObject: Sendable, Equatable {
+    package var id: String
+    package var created: Int64
     /// The Ollama host's base URL.
-    public var ownedBy: String
+    package var ownedBy: String
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         ["id": .string(id), "object": "model", "created": .int(created), "owned_by": .string(ownedBy), "shutdown_date": nil]
     }
 }

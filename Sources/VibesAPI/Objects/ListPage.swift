@@ -6,18 +6,18 @@ import VibesModels
 
 /// A cursor page of objects, as OpenAI lists them: `{"object": "list", "data", "first_id",
 /// "last_id", "has_more"}`.
-public struct ListPage: Sendable, Equatable {
-    public var data: [JSONValue]
-    public var ids: [String]
-    public var hasMore: Bool
+package struct ListPage: Sendable, Equatable {
+    package var data: [JSONValue]
+    package var ids: [String]
+    package var hasMore: Bool
 
-    public init(data: [JSONValue], ids: [String], hasMore: Bool) {
+    package init(data: [JSONValue], ids: [String], hasMore: Bool) {
         self.data = data
         self.ids = ids
         self.hasMore = hasMore
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "object": "list", "data": .array(data), "has_more": .bool(hasMore),
             "first_id": ids.first.map(JSONValue.string) ?? .null, "last_id": ids.last.map(JSONValue.string) ?? .null,
@@ -27,7 +27,7 @@ public struct ListPage: Sendable, Equatable {
     /// Which of `ids` (sorted newest first, that is descending: ids begin with their time) a
     /// page shows: those older than `after` (a cursor that need not exist any more), at most
     /// `limit`, and whether more follow.
-    public static func window(_ ids: [String], after: String?, limit: Int) -> (ids: ArraySlice<String>, hasMore: Bool) {
+    package static func window(_ ids: [String], after: String?, limit: Int) -> (ids: ArraySlice<String>, hasMore: Bool) {
         let start = after.map { cursor in ids.firstIndex { $0 < cursor } ?? ids.endIndex } ?? ids.startIndex
         let end = min(ids.endIndex, start + limit)
         return (ids[start..<end], end < ids.endIndex)

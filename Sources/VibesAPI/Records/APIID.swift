@@ -7,14 +7,14 @@
 /// HEX is 24 lowercase hex digits: the creation time in microseconds (14 digits, so ids sort by
 /// time) and 40 random bits. An id of any other shape names nothing (404), so no request can
 /// name a path: `../`, `/` and the like never reach the file system.
-public enum APIID: Sendable, Equatable {
+package enum APIID: Sendable, Equatable {
     case upload(hex: String)
     case batch(hex: String)
     case output(batchHex: String)
     case errors(batchHex: String)
 
     /// A new id's HEX part for the time `microseconds` (since 1970).
-    public static func newHex(microseconds: Int64) -> String {
+    package static func newHex(microseconds: Int64) -> String {
         hex(UInt64(max(0, microseconds)), digits: 14) + hex(UInt64.random(in: 0..<(1 << 40)), digits: 10)
     }
 
@@ -24,7 +24,7 @@ public enum APIID: Sendable, Equatable {
     }
 
     /// Reads an id of a file (`file-…`); `nil` for anything else.
-    public static func parseFile(_ id: String) -> APIID? {
+    package static func parseFile(_ id: String) -> APIID? {
         guard id.hasPrefix("file-") else { return nil }
         let rest = id.dropFirst(5)
         let hex = String(rest.prefix(24))
@@ -38,7 +38,7 @@ public enum APIID: Sendable, Equatable {
     }
 
     /// Reads a batch id (`batch_…`); `nil` for anything else.
-    public static func parseBatch(_ id: String) -> APIID? {
+    package static func parseBatch(_ id: String) -> APIID? {
         guard id.hasPrefix("batch_") else { return nil }
         let hex = String(id.dropFirst(6))
         return isHex(hex) ? .batch(hex: hex) : nil
@@ -49,7 +49,7 @@ public enum APIID: Sendable, Equatable {
     }
 
     /// The id as a string.
-    public var string: String {
+    package var string: String {
         switch self {
         case .upload(let hex): "file-\(hex)"
         case .batch(let hex): "batch_\(hex)"

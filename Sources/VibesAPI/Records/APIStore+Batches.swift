@@ -8,17 +8,17 @@ import VibesSpool
 /// Batch records: create (with the spool's producer), read, update, list; and the recovery
 /// after a crash.
 extension APIStore {
-    public func batchRecord(id: String) -> APIBatchRecord? {
+    package func batchRecord(id: String) -> APIBatchRecord? {
         Self.decode(APIBatchRecord.self, at: recordPath(batch: id))
     }
 
     /// The ids of batches, newest first.
-    public func batchIDs() throws -> [String] {
+    package func batchIDs() throws -> [String] {
         try ids(in: batches, prefix: "batch_")
     }
 
     /// Replaces a batch's record (a cancel asked for).
-    public func save(_ record: APIBatchRecord) throws {
+    package func save(_ record: APIBatchRecord) throws {
         try commit(Self.encode(record), to: recordPath(batch: record.id))
     }
 
@@ -27,7 +27,7 @@ extension APIStore {
     /// then is the record renamed into `batches/`. A crash before the submit leaves a staged
     /// record that ``recover()`` drops; a crash after it, one that ``recover()`` completes: no
     /// batch runs without its record, and no record names a batch the spool never got.
-    public func createBatch(_ record: APIBatchRecord, input: String) throws -> APIBatchRecord {
+    package func createBatch(_ record: APIBatchRecord, input: String) throws -> APIBatchRecord {
         let staged = stagedRecordPath(batch: record.id)
         try FileSystem.createDurably(staged, mode: 0o660) { try FileSystem.writeAll($0, try Self.encode(record), path: staged) }
         try FileSystem.fsyncDirectory(tmp)
@@ -48,7 +48,7 @@ extension APIStore {
     /// Cleans up after a crash: uploads cut short and staged records are removed, a staged
     /// batch record whose input reached the spool is committed, and a content file without its
     /// record (the crash came between the two renames) is removed. Run once at start.
-    public func recover() throws {
+    package func recover() throws {
         for name in try FileSystem.list(tmp) {
             let path = "\(tmp)/\(name)"
             if name.hasPrefix("batch_"), name.hasSuffix(".json") {

@@ -8,21 +8,21 @@ import VibesSpool
 /// Uploaded files: look-up, listing, deletion, and a batch's output and errors files.
 extension APIStore {
     /// The record of an uploaded file.
-    public func fileRecord(hex: String) -> APIFileRecord? {
+    package func fileRecord(hex: String) -> APIFileRecord? {
         Self.decode(APIFileRecord.self, at: recordPath(upload: hex))
     }
 
     /// The ids of uploaded files, newest first.
-    public func fileIDs() throws -> [String] {
+    package func fileIDs() throws -> [String] {
         try ids(in: files, prefix: "file-")
     }
 
     /// Where an uploaded file's content is.
-    public func content(upload hex: String) -> String { contentPath(upload: hex) }
+    package func content(upload hex: String) -> String { contentPath(upload: hex) }
 
     /// Deletes an uploaded file: its record first (so it is gone for readers at once), then its
     /// content. Returns whether there was one.
-    public func deleteFile(hex: String) throws -> Bool {
+    package func deleteFile(hex: String) throws -> Bool {
         let record = recordPath(upload: hex)
         guard FileSystem.exists(record) else { return false }
         try FileSystem.remove(record)
@@ -33,7 +33,7 @@ extension APIStore {
 
     /// A batch's output (`errors: false`) or errors file in the spool: `done/` once it has
     /// finished, else `active/` while it runs; `nil` when there is none.
-    public func batchResultPath(spoolID: String, errors: Bool) -> String? {
+    package func batchResultPath(spoolID: String, errors: Bool) -> String? {
         for folder in [spool.done, spool.active] {
             let files = BatchFiles(folder: folder, id: spoolID)
             let path = errors ? files.errors : files.output

@@ -14,20 +14,20 @@ import VibesSpool
 /// (batch records) and `tmp/` (uploads and records being written). Every record is written
 /// whole into `tmp/`, fsynced, renamed into place and its folder fsynced: a reader (or a
 /// restart after `kill -9`) sees the old record or the new one, never a part.
-public struct APIStore: Sendable {
-    public let spool: SpoolDirectory
+package struct APIStore: Sendable {
+    package let spool: SpoolDirectory
 
-    public init(spool: SpoolDirectory) {
+    package init(spool: SpoolDirectory) {
         self.spool = spool
     }
 
-    public var root: String { spool.root + "/api" }
-    public var files: String { root + "/files" }
-    public var batches: String { root + "/batches" }
-    public var tmp: String { root + "/tmp" }
+    package var root: String { spool.root + "/api" }
+    package var files: String { root + "/files" }
+    package var batches: String { root + "/batches" }
+    package var tmp: String { root + "/tmp" }
 
     /// Creates the spool's folders and `api/`'s.
-    public func createLayout() throws {
+    package func createLayout() throws {
         try spool.createLayout()
         for folder in [root, files, batches, tmp] { try FileSystem.makeDirectory(folder, mode: 0o2770) }
     }

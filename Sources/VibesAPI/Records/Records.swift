@@ -4,41 +4,41 @@
 
 /// An uploaded file's record, `api/files/file-HEX.json` (its content is `file-HEX.jsonl`
 /// beside it; the record is written last, so a file without one was never acknowledged).
-public struct APIFileRecord: Codable, Sendable, Equatable {
-    public var id: String
-    public var filename: String
-    public var bytes: Int64
+package struct APIFileRecord: Codable, Sendable, Equatable {
+    package var id: String
+    package var filename: String
+    package var bytes: Int64
     /// Unix seconds.
-    public var createdAt: Int64
-    public var purpose: String
+    package var createdAt: Int64
+    package var purpose: String
     /// Request lines: newlines, plus one for a last line without its newline.
-    public var lines: Int
+    package var lines: Int
 
     enum CodingKeys: String, CodingKey { case id, filename, bytes, purpose, lines, createdAt = "created_at" }
 
-    public var object: FileObject {
+    package var object: FileObject {
         FileObject(id: id, bytes: bytes, createdAt: createdAt, filename: filename, purpose: purpose)
     }
 }
 
 /// A batch's record, `api/batches/batch_HEX.json`: what the spool does not know (the API's
 /// fields and the cancel asked for). Its state is read from the spool each time.
-public struct APIBatchRecord: Codable, Sendable, Equatable {
-    public var id: String
-    public var inputFileID: String
-    public var endpoint: String
-    public var completionWindow: String
-    public var metadata: [String: String]?
+package struct APIBatchRecord: Codable, Sendable, Equatable {
+    package var id: String
+    package var inputFileID: String
+    package var endpoint: String
+    package var completionWindow: String
+    package var metadata: [String: String]?
     /// Unix seconds.
-    public var createdAt: Int64
-    public var expiresAt: Int64
+    package var createdAt: Int64
+    package var expiresAt: Int64
     /// The first line's `body.model`, if it has one.
-    public var model: String?
+    package var model: String?
     /// The batch's id in the spool (`incoming/ID.jsonl`, `done/ID.batch.json`…).
-    public var spoolID: String
+    package var spoolID: String
     /// When a cancel was asked for, and why: `user` or `expired`.
-    public var cancellingAt: Int64?
-    public var cancelReason: String?
+    package var cancellingAt: Int64?
+    package var cancelReason: String?
 
     enum CodingKeys: String, CodingKey {
         case id, endpoint, metadata, model

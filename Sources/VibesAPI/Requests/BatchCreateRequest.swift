@@ -6,18 +6,18 @@ import VibesModels
 
 /// `POST /v1/batches`'s body, checked: `input_file_id`, `endpoint`, `completion_window`,
 /// `metadata`. Every rule broken is a 400 naming the field, as OpenAI's.
-public struct BatchCreateRequest: Sendable, Equatable {
+package struct BatchCreateRequest: Sendable, Equatable {
     /// The endpoints a batch may name (the worker's `/v1/…` batch URLs).
-    public static let endpoints = ["/v1/chat/completions", "/v1/embeddings"]
+    package static let endpoints = ["/v1/chat/completions", "/v1/embeddings"]
 
-    public var inputFileID: String
-    public var endpoint: String
-    public var completionWindow: String
+    package var inputFileID: String
+    package var endpoint: String
+    package var completionWindow: String
     /// The window in seconds (1 h to 7 d).
-    public var windowSeconds: Int64
-    public var metadata: [String: String]?
+    package var windowSeconds: Int64
+    package var metadata: [String: String]?
 
-    public init(body: [UInt8]) throws(APIError) {
+    package init(body: [UInt8]) throws(APIError) {
         guard let value = try? JSONValue.parse(utf8: body), let object = value.objectValue else {
             throw .invalid("The request body is not a JSON object.")
         }
@@ -53,7 +53,7 @@ public struct BatchCreateRequest: Sendable, Equatable {
     }
 
     /// `Nh` or `Nd` in seconds, from 1 h to 7 d; `nil` for anything else.
-    public static func window(_ text: String) -> Int64? {
+    package static func window(_ text: String) -> Int64? {
         guard let unit = text.last, let count = Int64(text.dropLast()), count > 0, count <= 10_000 else { return nil }
         let seconds: Int64
         switch unit {

@@ -13,7 +13,7 @@ import VibesSpool
 /// check) and the limits, on Hummingbird.
 extension APIService {
     /// Every route, behind the middlewares.
-    public func router() -> Router<BasicRequestContext> {
+    package func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
         router.add(middleware: BearerAuthMiddleware(keys: settings.keys))
@@ -30,7 +30,7 @@ extension APIService {
     }
 
     /// The application: the server on `settings.listen`, and the expiry sweep beside it.
-    public func application(logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
+    package func application(logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
         Application(

@@ -11,45 +11,45 @@ import NIOConcurrencyHelpers
 import VibesSpool
 
 /// What `serve` is set up with.
-public struct ServeSettings: Sendable {
-    public var spool: SpoolDirectory
-    public var listen = ListenAddress.defaultValue
-    public var keys = APIKeys(keys: [])
+package struct ServeSettings: Sendable {
+    package var spool: SpoolDirectory
+    package var listen = ListenAddress.defaultValue
+    package var keys = APIKeys(keys: [])
     /// OpenAI's limits for a batch input file: 200 MB, 50 000 lines.
-    public var maxUploadBytes: Int64 = 200_000_000
-    public var maxLines = 50_000
+    package var maxUploadBytes: Int64 = 200_000_000
+    package var maxLines = 50_000
     /// Uploads at once (more get 429).
-    public var maxConcurrentUploads = 4
+    package var maxConcurrentUploads = 4
     /// A connection with no byte in either direction for this long is closed (a slow client
     /// cannot hold a connection open).
-    public var idleTimeoutSeconds: Int64 = 30
+    package var idleTimeoutSeconds: Int64 = 30
     /// Connections at once; more wait in the listen backlog.
-    public var maxConnections = 512
+    package var maxConnections = 512
     /// Seconds added to the clock serve reads (created_at, expires_at, expiry): for tests of the
     /// completion window, from `VIBES_SERVE_CLOCK_OFFSET`.
-    public var clockOffset: Int64 = 0
+    package var clockOffset: Int64 = 0
 
-    public init(spool: SpoolDirectory) {
+    package init(spool: SpoolDirectory) {
         self.spool = spool
     }
 }
 
 /// The state the routes share: the store, the settings, the uploads under way.
-public final class APIService: Sendable {
-    public let store: APIStore
-    public let settings: ServeSettings
+package final class APIService: Sendable {
+    package let store: APIStore
+    package let settings: ServeSettings
     private let uploads = NIOLockedValueBox(0)
     /// The time in the last id handed out, so that ids made in the same microsecond still
     /// sort in the order they were made.
     private let lastIDTime = NIOLockedValueBox(Int64(0))
 
-    public init(settings: ServeSettings) {
+    package init(settings: ServeSettings) {
         self.settings = settings
         self.store = APIStore(spool: settings.spool)
     }
 
     /// Unix seconds by serve's clock.
-    public func now() -> Int64 {
+    package func now() -> Int64 {
         Int64(Date().timeIntervalSince1970.rounded(.down)) + settings.clockOffset
     }
 
@@ -79,7 +79,7 @@ public final class APIService: Sendable {
     /// Batch `id` as OpenAI's object, read from its record and the spool. A batch past its
     /// `expires_at` that is still queued or running is cancelled here with reason `expired`
     /// (once: the record keeps that it was asked).
-    public func batch(id: String) throws -> BatchObject? {
+    package func batch(id: String) throws -> BatchObject? {
         guard APIID.parseBatch(id) != nil, var record = store.batchRecord(id: id) else { return nil }
         var state = settings.spool.batchState(id: record.spoolID)
         var object = BatchObject(record: record, state: state)
@@ -95,7 +95,7 @@ public final class APIService: Sendable {
     }
 
     /// Asks for batch `id` to stop. Throws 409 for a batch that has already ended.
-    public func cancel(id: String) throws -> BatchObject? {
+    package func cancel(id: String) throws -> BatchObject? {
         guard let current = try batch(id: id), var record = store.batchRecord(id: id) else { return nil }
         guard !current.status.isFinal else {
             throw APIError.conflict("Cannot cancel a batch with status '\(current.status.rawValue)'.")

@@ -9,7 +9,7 @@ extension SpoolDirectory {
     /// `{"reason": "expired"}` for a batch past its completion window. Written in `tmp/` first
     /// (fsynced) and renamed in by ``SpoolDirectory/writeCancel(_:reason:)``, so a worker never reads
     /// half of it; an existing request stays.
-    public func requestCancel(id: String, expired: Bool) throws {
+    package func requestCancel(id: String, expired: Bool) throws {
         try FileSystem.makeDirectory(cancel, mode: 0o775)
         if FileSystem.exists("\(cancel)/\(id)") { return }
         try writeCancel(id, reason: expired ? .expired : .cancelled)

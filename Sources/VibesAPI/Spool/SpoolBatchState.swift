@@ -13,7 +13,7 @@ import VibesSpool
 
 /// Where a batch is in the spool, and what its progress file says (the producer's reading of
 /// it, ``BatchCounts``).
-public enum SpoolBatchState: Sendable, Equatable {
+package enum SpoolBatchState: Sendable, Equatable {
     /// `incoming/ID.jsonl`: waiting for a worker.
     case queued
     /// In `active/`; its progress file, once the worker has written one.
@@ -30,7 +30,7 @@ extension SpoolDirectory {
     /// Where batch `id` is. The worker moves a batch forward only (incoming, active, done or
     /// failed), so the folders are looked at backwards, and once more when a move fell between
     /// two looks.
-    public func batchState(id: String) -> SpoolBatchState {
+    package func batchState(id: String) -> SpoolBatchState {
         for _ in 0..<3 {
             if let bytes = try? FileSystem.readFile(BatchFiles(folder: done, id: id).progress), let progress = BatchCounts(progressFile: bytes) {
                 return .finished(progress)

@@ -8,10 +8,10 @@ import VibesSpool
 /// seconds (no script, no build chain). It shows `status --json`'s data: the counts, the
 /// pause, the hosts, the running and retrying jobs, the batches with a progress bar. Each value
 /// sits in an element with a `data-` name, so a check can read it back.
-public enum StatusPage {
-    public static let refreshSeconds = 3
+package enum StatusPage {
+    package static let refreshSeconds = 3
 
-    public static func html(_ status: SpoolStatus) -> String {
+    package static func html(_ status: SpoolStatus) -> String {
         var body = "<h1>vibes-spool <small>\(escape(status.spool))</small></h1>\n"
         if let paused = status.paused {
             body += "<p class=\"paused\" data-paused=\"\(escape(paused.reason))\">Paused since \(escape(paused.since)): \(escape(paused.reason))</p>\n"

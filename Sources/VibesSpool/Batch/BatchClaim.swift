@@ -46,14 +46,6 @@ package struct BatchFiles {
 }
 
 extension SpoolDirectory {
-    public enum BatchClaimResult: Sendable {
-        case claimed(BatchClaim)
-        /// Gone, or being claimed by someone else.
-        case lost
-        /// Not a regular file: moved into `failed/` as it was, never opened.
-        case rejected(id: String, reason: String)
-    }
-
     /// Whether a name in `incoming/` is a batch file to claim: `NAME.jsonl`, not a dot file.
     public static func isBatchName(_ name: String) -> Bool {
         name.hasSuffix(".jsonl") && !name.hasPrefix(".") && name.utf8.count > 6
@@ -99,19 +91,23 @@ extension SpoolDirectory {
     /// Claims `incoming/NAME.jsonl` as a job is claimed (open without following links, lock,
     /// rename into `active/` never replacing), under a free batch id, and reserves the id's
     /// progress name `active/ID.batch.json` at once (a job named `ID.batch` then gets another id).
-    public func claimBatch(_ name: String, workerID: String) throws -> BatchClaimResult {
+    /// What is not a regular file is moved into `failed/` as it is.
+    public func claimBatch(_ name: String, workerID: String) throws -> ClaimOutcome<BatchClaim> {
         let path = "\(incoming)/\(name)"
+        let stem = String(name.dropLast(".jsonl".count))
         let fd: Int32
         let opened: stat
-        switch try ClaimOpen.open(RawPath(path)) {
+        let locked = try lockForClaim(RawPath(path)) { kind in
+            try moveNonRegular(RawPath(path), shownAs: name, kind: kind, suffix: ".jsonl", freeID: { freeBatchID(stem) }, workerID: workerID)
+        }
+        switch locked {
+        case .claimed(let held): (fd, opened) = (held.fd, held.info)
         case .lost: return .lost
-        case .notRegular(let kind): return try rejectBatch(name, kind: kind, workerID: workerID)
-        case .locked(let lockedFD, let info): (fd, opened) = (lockedFD, info)
+        case .rejected(let id, let reason): return .rejected(id: id, reason: reason)
         }
         var keep = false
         defer { if !keep { close(fd) } }
 
-        let stem = String(name.dropLast(".jsonl".count))
         var from = path
         while true {
             let id = freeBatchID(stem)
@@ -197,15 +193,6 @@ extension SpoolDirectory {
         try FileSystem.remove(from.progress)
         try FileSystem.fsyncDirectory(failed)
         try FileSystem.fsyncDirectory(active)
-    }
-
-    /// Moves a symlink, FIFO, device or directory dropped as a batch into `failed/` as it is.
-    private func rejectBatch(_ name: String, kind: String, workerID: String) throws -> BatchClaimResult {
-        let stem = String(name.dropLast(".jsonl".count))
-        guard let (id, reason) = try moveNonRegular(
-            RawPath("\(incoming)/\(name)"), shownAs: name, kind: kind, suffix: ".jsonl", freeID: { freeBatchID(stem) }, workerID: workerID)
-        else { return .lost }
-        return .rejected(id: id, reason: reason)
     }
 }
 

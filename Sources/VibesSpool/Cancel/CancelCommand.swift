@@ -47,7 +47,7 @@ extension SpoolDirectory {
     private func cancelQueued(_ id: String, workerID: String) throws -> CancelReport? {
         for name in try queuedNames(for: id) where name.hasSuffix(".json") {
             switch try claimAndRead(name, workerID: workerID, limit: 16 << 20) {
-            case .cancelled(let job, let request, let bytes, let cancel):
+            case .claimed(.cancelled(let job, let request, let bytes, let cancel)):
                 defer { close(job.fd) }
                 let salvaged = request == nil ? JobRequest.salvage(bytes) : nil
                 try finishFailed(
@@ -55,7 +55,7 @@ extension SpoolDirectory {
                     attempts: job.previousAttempts, workerID: workerID, metadata: request?.metadata ?? salvaged?.metadata)
                 removeCancel(named: cancel.file)
                 return .cancelled
-            case .ready(let job, _), .tooBig(let job), .invalid(let job, _, _), .spoolError(let job, _):
+            case .claimed(.ready(let job, _)), .claimed(.tooBig(let job)), .claimed(.invalid(let job, _, _)), .claimed(.spoolError(let job, _)):
                 // Not ours to cancel after all (the cancel vanished): back as it was.
                 try putBack(job, attempts: job.previousAttempts)
             case .rejected(let failedID, _):

@@ -30,10 +30,14 @@ struct JobContext: Sendable {
 /// Claims, runs and commits jobs, one step at a time; the scheduler decides between the steps.
 /// Its `provider` is the host the attempts go to.
 struct JobRunner: Sendable {
+    /// A claim (``ClaimOutcome``) as the scheduler hears of it: the job runs, or it ended at
+    /// its claim (failed or put back: ``SchedulerEvent/jobEnded(token:outcome:)``), or was never
+    /// this worker's (``SchedulerEvent/claimEnded(token:)``).
     enum Claimed: Sendable {
         /// Gone (another worker took it), or the claim failed and the file stays in `incoming/`.
         case lost
-        /// It ended at its claim: not a request (failed), or put back.
+        /// It ended at its claim: not a request, too big, invalid or cancelled (failed), or put
+        /// back after a spool error.
         case ended(JobOutcome)
         case ready(JobContext)
     }
@@ -62,7 +66,7 @@ struct JobRunner: Sendable {
 
     func claim(_ name: String) async -> Claimed {
         let limit = configuration.maxRequestBytes
-        let read: SpoolIO.ClaimRead
+        let read: ClaimOutcome<ClaimedRequest>
         do {
             read = try await io.claimAndRead(name, workerID: configuration.workerID, limit: limit)
         } catch {
@@ -75,12 +79,12 @@ struct JobRunner: Sendable {
         case .rejected(let id, let reason):
             logger.error("failed (invalid_request): \(reason)", metadata: ["job": "\(id)"])
             return .ended(.failed(unreachable: false))
-        case .spoolError(let job, let error):
+        case .claimed(.spoolError(let job, let error)):
             return await putBackAfterClaim(job, error)
-        case .tooBig(let job):
+        case .claimed(.tooBig(let job)):
             let invalid = InvalidRequest(field: nil, "the file is \(job.size) bytes, over the limit of \(limit) bytes (--max-request-bytes)")
             return .ended(await fail(job, JobFailure(invalid), model: nil, attempts: job.previousAttempts + 1, partialBytes: 0, metadata: nil) ?? .putBack)
-        case .invalid(var job, let bytes, let invalid):
+        case .claimed(.invalid(var job, let bytes, let invalid)):
             let salvaged = JobRequest.salvage(bytes)
             do {
                 job = try await io.rename(job, to: salvaged.id ?? job.id)
@@ -91,14 +95,14 @@ struct JobRunner: Sendable {
                 await fail(
                     job, JobFailure(invalid), model: salvaged.model, attempts: job.previousAttempts + 1, partialBytes: 0,
                     metadata: salvaged.metadata) ?? .putBack)
-        case .cancelled(let job, let request, let bytes, let cancel):
+        case .claimed(.cancelled(let job, let request, let bytes, let cancel)):
             let salvaged = request == nil ? JobRequest.salvage(bytes) : nil
             let outcome = await fail(
                 job, cancel.failure(at: Date()), model: request?.chat.model ?? salvaged?.model, attempts: job.previousAttempts,
                 partialBytes: 0, metadata: request?.metadata ?? salvaged?.metadata)
             if outcome != nil && outcome != .putBack { await io.removeCancel(cancel) }
             return .ended(outcome ?? .putBack)
-        case .ready(let job, let request):
+        case .claimed(.ready(let job, let request)):
             logger.debug("claimed \(job.originalName), model \(request.chat.model)", metadata: ["job": "\(job.id)"])
             let startedAt = Date()
             return .ready(

@@ -11,7 +11,7 @@
 struct JobQueue {
     struct Item: Equatable {
         var queuedAt: ContinuousClock.Instant
-        var token: Int
+        var token: WorkID
     }
 
     /// One load key's jobs, oldest first from `head`.
@@ -34,7 +34,7 @@ struct JobQueue {
         }
 
         /// Drops heads that fail `isWaiting`; returns the first that passes.
-        mutating func first(_ isWaiting: (Int) -> Bool) -> Item? {
+        mutating func first(_ isWaiting: (WorkID) -> Bool) -> Item? {
             while head < items.count {
                 if isWaiting(items[head].token) { return items[head] }
                 head += 1
@@ -64,7 +64,7 @@ struct JobQueue {
     /// priority → load key → group.
     private(set) var levels: [Int: [String: Group]] = [:]
 
-    mutating func insert(token: Int, priority: Int, loadKey: String, queuedAt: ContinuousClock.Instant) {
+    mutating func insert(token: WorkID, priority: Int, loadKey: String, queuedAt: ContinuousClock.Instant) {
         levels[priority, default: [:]][loadKey, default: Group()].insert(Item(queuedAt: queuedAt, token: token))
     }
 
@@ -72,7 +72,7 @@ struct JobQueue {
     var priorities: [Int] { levels.keys.sorted(by: >) }
 
     /// The oldest waiting job of each group at `priority` whose load key passes `filter`.
-    mutating func heads(priority: Int, where filter: (String) -> Bool, isWaiting: (Int) -> Bool) -> [(loadKey: String, item: Item)] {
+    mutating func heads(priority: Int, where filter: (String) -> Bool, isWaiting: (WorkID) -> Bool) -> [(loadKey: String, item: Item)] {
         guard let groups = levels[priority] else { return [] }
         var result: [(String, Item)] = []
         var emptied: [String] = []
@@ -105,7 +105,7 @@ struct JobQueue {
     }
 
     /// Every token in groups whose load key passes `filter` (waiting or not: check them).
-    func tokens(where filter: (String) -> Bool) -> [Int] {
+    func tokens(where filter: (String) -> Bool) -> [WorkID] {
         levels.values.flatMap { groups in
             groups.filter { filter($0.key) }.flatMap { $0.value.items[$0.value.head...].map(\.token) }
         }

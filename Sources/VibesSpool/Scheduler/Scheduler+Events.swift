@@ -11,8 +11,8 @@ extension Scheduler {
                 if !delayed.contains(where: { $0.name == request.name }) { delayed.append(request) }
                 continue
             }
-            nextToken += 1
-            let token = nextToken
+            jobsQueued += 1
+            let token = WorkID.job(jobsQueued)
             names[request.name] = token
             let model = request.model.map(ModelKey.normalized)
             jobs[token] = Job(
@@ -53,7 +53,7 @@ extension Scheduler {
         }
     }
 
-    mutating func end(_ token: Int) {
+    mutating func end(_ token: WorkID) {
         retrying[token] = nil
         guard let job = jobs.removeValue(forKey: token) else { return }
         if names[job.name] == token { names[job.name] = nil }
@@ -100,22 +100,22 @@ extension Scheduler {
 
     /// What follows a failed attempt; paused then (by this failure or before), the worker
     /// keeps nothing it is not running.
-    mutating func attemptFailed(_ token: Int, _ failure: AttemptFailure, _ actions: inout [SchedulerAction]) {
+    mutating func attemptFailed(_ token: WorkID, _ failure: AttemptFailure, _ actions: inout [SchedulerAction]) {
         decideAfterFailure(token, failure, &actions)
         if paused { releaseHeld(lines: false, &actions) }
     }
 
-    private mutating func decideAfterFailure(_ token: Int, _ failure: AttemptFailure, _ actions: inout [SchedulerAction]) {
+    private mutating func decideAfterFailure(_ token: WorkID, _ failure: AttemptFailure, _ actions: inout [SchedulerAction]) {
         guard var job = jobs[token] else { return }
         var host: Int?
         switch job.state {
         case .running(let on): host = on
-        case .committing where failure.diskFull: host = nil  // the commit found the disk full
+        case .committing where failure.kind == .diskFull: host = nil  // the commit found the disk full
         default: return
         }
         if let host { release(token, from: host) }
         job.claimed = true
-        if failure.diskFull {
+        if failure.kind == .diskFull {
             requeue(token, &job)
             if diskFull == nil {
                 diskFull = (now, 0)
@@ -126,15 +126,15 @@ extension Scheduler {
             return
         }
         // A refused connection, or a reply cut off: the host pauses (probed back at once).
-        if let host, failure.unreachable || failure.broken { markDown(host, &actions) }
-        if let host, failure.modelMissing, let model = job.model {
+        if let host, failure.hostFailed { markDown(host, &actions) }
+        if let host, failure.kind == .modelMissing, let model = job.model {
             hosts[host].installed?.remove(model)
             if !hosts[host].refreshing {
                 hosts[host].refreshing = true
                 actions.append(.refreshModels(host: host))
             }
         }
-        if let host, failure.unreachable || failure.modelMissing || failure.broken, let model = job.model,
+        if let host, failure.hostFailed || failure.kind == .modelMissing, let model = job.model,
             hosts.indices.contains(where: { $0 != host && hosts[$0].state == .up && hosts[$0].installed?.contains(model) == true })
         {
             // Another host has the model: at once, without a backoff and without failing.
@@ -143,7 +143,7 @@ extension Scheduler {
             actions.append(.log(.moved(token: token, from: host)))
             return
         }
-        if paused && (failure.retryable || failure.unreachable) {
+        if paused && failure.isRetryable {
             // Already paused: not retried here, nor failed a second time; it goes back.
             job.state = .committing
             jobs[token] = job
@@ -151,7 +151,7 @@ extension Scheduler {
             return
         }
         let delay = options.backoff(job.retries + 1)
-        if failure.retryable && failure.attempts <= options.retries && (failure.deadline.map { now + delay < $0 } ?? true) {
+        if failure.isRetryable && failure.attempts <= options.retries && (failure.deadline.map { now + delay < $0 } ?? true) {
             job.retries += 1
             job.state = .retrying(at: now + delay)
             retrying[token] = now + delay
@@ -160,7 +160,8 @@ extension Scheduler {
             return
         }
         let reason: FailReason
-        if failure.unreachable {
+        switch failure.kind {
+        case .unreachable:
             reason = .unreachable(hosts: hosts.map(\.url))
             for index in hosts.indices where hosts[index].state == .down {
                 hosts[index].reported = true
@@ -170,9 +171,9 @@ extension Scheduler {
                 unreachableSince = now
                 actions.append(.log(.paused(reason: "Ollama not running at \(hosts.map(\.url).joined(separator: ", "))")))
             }
-        } else if failure.modelMissing {
+        case .modelMissing:
             reason = .modelNotInstalled(hostsAsked: hosts.filter { $0.installed != nil }.map(\.url))
-        } else {
+        case .broken, .retryable, .final, .diskFull:
             reason = .attemptError
         }
         job.state = .committing
@@ -180,7 +181,7 @@ extension Scheduler {
         actions.append(.fail(token: token, name: nil, reason))
     }
 
-    mutating func requeue(_ token: Int, _ job: inout Job) {
+    mutating func requeue(_ token: WorkID, _ job: inout Job) {
         job.state = .waiting
         jobs[token] = job
         queue.insert(token: token, priority: job.priority, loadKey: job.loadKey, queuedAt: job.queuedAt)

@@ -15,10 +15,10 @@ extension Scheduler {
 
     /// The waiting work that joins `lead` (just picked) in one request, oldest first; empty
     /// when it is not embedding work, grouping is off, or nothing else fits.
-    mutating func companions(of lead: Int) -> [Int] {
+    mutating func companions(of lead: WorkID) -> [WorkID] {
         guard options.embedGroup > 1, let job = jobs[lead], let shape = job.embed else { return [] }
         var (inputs, bytes) = (shape.inputs, shape.bytes)
-        var taken: [Int] = []
+        var taken: [WorkID] = []
         var looked = 0
         for item in queue.items(priority: job.priority, loadKey: job.loadKey) {
             guard item.token != lead, let other = jobs[item.token], other.state == .waiting else { continue }
@@ -37,7 +37,7 @@ extension Scheduler {
     }
 
     /// Starts `members` as one request on `host`: one slot, one action.
-    mutating func startGroup(_ members: [Int], on host: Int, _ actions: inout [SchedulerAction]) {
+    mutating func startGroup(_ members: [WorkID], on host: Int, _ actions: inout [SchedulerAction]) {
         let group = members[0]
         groups[group] = Set(members)
         for token in members {
@@ -51,7 +51,7 @@ extension Scheduler {
     }
 
     /// A job leaves its host's slot; a group's slot frees when its last member leaves.
-    mutating func release(_ token: Int, from host: Int) {
+    mutating func release(_ token: WorkID, from host: Int) {
         guard hosts[host].generating.remove(token) != nil else { return }
         guard let group = groupOf.removeValue(forKey: token) else { return }
         groups[group]?.remove(token)

@@ -10,11 +10,11 @@ extension Scheduler {
     /// Claiming stopped: every host down after a job failed for it, or the spool's disk full.
     var paused: Bool { unreachableSince != nil || diskFull != nil }
 
-    /// Puts back every claimed job that is not running or committing. Batch lines (negative
-    /// tokens) only with `lines`: a pause leaves them to their batch, which this worker keeps
+    /// Puts back every claimed job that is not running or committing. Batch lines only with
+    /// `lines`: a pause leaves them to their batch, which this worker keeps
     /// open; a shutdown puts them back too (they run again when the batch resumes).
     mutating func releaseHeld(lines: Bool, _ actions: inout [SchedulerAction]) {
-        for (token, job) in jobs.sorted(by: { $0.key < $1.key }) where job.claimed && (lines || token > 0) {
+        for (token, job) in jobs.sorted(by: { $0.key < $1.key }) where job.claimed && (lines || !token.isLine) {
             switch job.state {
             case .waiting, .retrying:
                 retrying[token] = nil

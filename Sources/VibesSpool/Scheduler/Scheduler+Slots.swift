@@ -39,7 +39,7 @@ extension Scheduler {
     /// The contract's order: the highest priority with a job this host can run; in it, the oldest
     /// job whose model (and reload options) the host has loaded, unless the oldest job has
     /// waited past max-wait (or the order is FIFO): then the oldest.
-    mutating func pick(for host: Int) -> Int? {
+    mutating func pick(for host: Int) -> WorkID? {
         let installed = hosts[host].installed
         let jobs = self.jobs
         for priority in queue.priorities {
@@ -61,7 +61,7 @@ extension Scheduler {
     /// For a host that is down: the oldest job whose model no host that is up has, and which
     /// this host has (or may have: it never answered). None while a host has not answered yet:
     /// it may have the model, and a trial's failure would name it as not running.
-    mutating func pickBlocked(for host: Int, excluding tried: Set<String>) -> Int? {
+    mutating func pickBlocked(for host: Int, excluding tried: Set<String>) -> WorkID? {
         // A host that is up but cannot list its models may have any of them.
         guard !hosts.contains(where: { $0.state == .unknown || ($0.state == .up && $0.installed == nil) }) else { return nil }
         let available = Set(hosts.filter { $0.state == .up }.flatMap { $0.installed ?? [] })
@@ -83,7 +83,7 @@ extension Scheduler {
         return nil
     }
 
-    mutating func start(_ token: Int, on host: Int, _ actions: inout [SchedulerAction]) {
+    mutating func start(_ token: WorkID, on host: Int, _ actions: inout [SchedulerAction]) {
         guard let job = jobs[token] else { return }
         jobs[token]!.state = .running(host: host)
         hosts[host].generating.insert(token)

@@ -40,13 +40,13 @@ struct Scheduler {
         /// Load keys believed loaded: `/api/ps`, then the jobs started since.
         var loaded: Set<String> = []
         /// Jobs holding a slot (a group's members share one).
-        var generating: Set<Int> = []
+        var generating: Set<WorkID> = []
         /// Of those, the ones riding on another member's request: not a slot each.
         var shared = 0
         var failedProbes = 0
         var refreshing = false
         /// A job tried on this host while it is down (the probe that a user sees fail).
-        var trial: Int?
+        var trial: WorkID?
         /// This outage has had its `ollama_not_running` failure: no more trials until it is up.
         var reported = false
 
@@ -73,12 +73,13 @@ struct Scheduler {
 
     let options: Options
     var hosts: [Host]
-    var jobs: [Int: Job] = [:]
-    var names: [String: Int] = [:]
+    var jobs: [WorkID: Job] = [:]
+    var names: [String: WorkID] = [:]
     /// Jobs by the id a cancel names (see ``QueuedRequest/id``).
-    var ids: [String: Int] = [:]
+    var ids: [String: WorkID] = [:]
     var queue = JobQueue()
-    var nextToken = 0
+    /// Jobs queued so far: the last ``WorkID/job(_:)`` number given.
+    var jobsQueued = 0
     var stopping = false
     /// Every host down after an `ollama_not_running` failure: nothing is claimed.
     var unreachableSince: ContinuousClock.Instant?
@@ -95,11 +96,11 @@ struct Scheduler {
     var openBatches: Set<String> = []
     /// Jobs waiting out a backoff, and when it ends: kept apart so that time events cost the
     /// number of retries, not the number of jobs.
-    var retrying: [Int: ContinuousClock.Instant] = [:]
+    var retrying: [WorkID: ContinuousClock.Instant] = [:]
     /// The members of each group started as one request still holding its slot, by group
     /// (its first member's token), and each member's group.
-    var groups: [Int: Set<Int>] = [:]
-    var groupOf: [Int: Int] = [:]
+    var groups: [WorkID: Set<WorkID>] = [:]
+    var groupOf: [WorkID: WorkID] = [:]
     /// Hosts asked for their model lists because some waiting model is on none.
     var missingRound: Set<Int>?
     var wakeAt: ContinuousClock.Instant?

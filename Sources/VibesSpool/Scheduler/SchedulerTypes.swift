@@ -61,32 +61,14 @@ struct EmbedShape: Sendable, Equatable {
 /// A member of a group started as one request: its token, and its name when it is still to
 /// be claimed.
 struct GroupMember: Sendable, Equatable {
-    var token: Int
+    var token: WorkID
     var name: String?
 }
 
 /// A batch line for the queue, with the token the worker gave it.
 struct QueuedLine: Sendable, Equatable {
-    var token: Int
+    var token: WorkID
     var request: QueuedRequest
-}
-
-/// How one attempt of a job ended badly; the scheduler decides what comes next.
-struct AttemptFailure: Sendable, Equatable {
-    /// The host could not be reached (connection refused, reset before the reply, connect timeout).
-    var unreachable = false
-    /// The host answered 404 for the model.
-    var modelMissing = false
-    /// The connection broke mid-reply (the host may have died).
-    var broken = false
-    /// Trying again may succeed (a broken stream, 500, 503, an `{"error"}` line).
-    var retryable = false
-    /// Attempts started so far, counting earlier claims'.
-    var attempts: Int
-    /// The job's own deadline.
-    var deadline: ContinuousClock.Instant?
-    /// The spool's disk is full: the attempt does not count, the job waits for space.
-    var diskFull = false
 }
 
 /// Why the scheduler fails a job itself (the driver writes the error envelope).
@@ -107,10 +89,10 @@ enum SchedulerEvent: Sendable, Equatable {
     /// A batch is open: its lines come as ``lines(_:)``; `--once` waits for ``batchClosed(_:)``.
     case batchOpened(String)
     case batchClosed(String)
-    /// Lines of an open batch, as jobs already held (the worker chose their tokens: negative).
+    /// Lines of an open batch, as jobs already held (the worker numbers them).
     case lines([QueuedLine])
     /// A claim found the file gone (another worker took it) or it was not a request.
-    case claimEnded(token: Int)
+    case claimEnded(token: WorkID)
     /// A host answered with its model lists: `/api/tags` (`nil`: it answered, but not with a
     /// list it could read: any model may be there) and `/api/ps`.
     case hostModels(host: Int, installed: [String]?, loaded: [String])
@@ -119,14 +101,14 @@ enum SchedulerEvent: Sendable, Equatable {
     /// `GET /api/version` answered.
     case hostAnswered(host: Int)
     /// The job no longer needs its Ollama slot (its reply is in; it commits now).
-    case generationEnded(token: Int)
+    case generationEnded(token: WorkID)
     /// The attempt failed; the job is still claimed.
-    case attemptFailed(token: Int, AttemptFailure)
+    case attemptFailed(token: WorkID, AttemptFailure)
     /// A job was put back into `incoming/` as `name` after a spool error: it waits a while
     /// (growing each time) before it is claimed again.
     case heldBack(name: String)
     /// The job is finished (`done/`, `failed/`) or was put back into `incoming/`.
-    case jobEnded(token: Int, outcome: JobOutcome)
+    case jobEnded(token: WorkID, outcome: JobOutcome)
     /// A disk probe: room again, or still full.
     case diskProbed(ok: Bool)
     /// A timer asked for with ``SchedulerAction/wake(at:)`` fired, or the periodic refresh.
@@ -147,17 +129,17 @@ enum JobOutcome: Sendable, Equatable {
 enum SchedulerAction: Sendable, Equatable {
     /// Claim (unless already claimed) and run one attempt on `host`; `nil`: the job needs no
     /// host (it is not a valid request and fails at its claim).
-    case start(token: Int, name: String?, host: Int?)
+    case start(token: WorkID, name: String?, host: Int?)
     /// Claim (those with a name) and run embedding work as one request on `host`, in this
     /// order: the group holds one slot until its last member's vectors are in (or it failed).
     case startGroup([GroupMember], host: Int)
     /// Write the job's error envelope (claiming it first when `name` is given).
-    case fail(token: Int, name: String?, FailReason)
+    case fail(token: WorkID, name: String?, FailReason)
     /// Put a claimed job back into `incoming/` (shutdown).
-    case putBack(token: Int)
+    case putBack(token: WorkID)
     /// Cancel the running attempt of a job (a cancel request names it); the attempt's end
     /// commits the job as cancelled.
-    case cancelAttempt(token: Int, CancelRequest)
+    case cancelAttempt(token: WorkID, CancelRequest)
     /// Read `/api/tags` and `/api/ps` of a host.
     case refreshModels(host: Int)
     /// Probe a host (`GET /api/version`) after a delay.
@@ -177,7 +159,7 @@ enum SchedulerNotice: Sendable, Equatable {
     case hostUp(host: Int)
     case paused(reason: String)
     case resumed
-    case retrying(token: Int, at: ContinuousClock.Instant)
+    case retrying(token: WorkID, at: ContinuousClock.Instant)
     /// The job's attempt failed on `from`; it goes at once to another host with its model.
-    case moved(token: Int, from: Int)
+    case moved(token: WorkID, from: Int)
 }

@@ -25,36 +25,32 @@ public struct ClaimedJob: Sendable {
 }
 
 extension SpoolDirectory {
-    public enum ClaimResult: Sendable {
-        case claimed(ClaimedJob)
-        /// Gone, or being claimed by someone else: normal and silent.
-        case lost
-        /// Not a regular file: moved into `failed/` as it was, never opened.
-        case rejected(id: String, reason: String)
-    }
-
     /// Claims `incoming/name`: opens it without following links, locks it, and renames it into
-    /// `active/` without replacing anything, as `ID.json` (see ``JobID`` for the id).
+    /// `active/` without replacing anything, as `ID.json` (see ``JobID`` for the id). What is
+    /// not a regular file is moved into `failed/` as it is (``ClaimOutcome/rejected(id:reason:)``).
     ///
     /// The lock is taken *before* the rename, so a request in `active/` is locked from the moment
     /// it appears there, and an unlocked one in `active/` has no live worker.
     ///
     /// - Parameter name: the name in `incoming/`, as ``FileName/escaped`` (so any bytes).
-    func claim(_ name: String, workerID: String) throws -> ClaimResult {
+    func claim(_ name: String, workerID: String) throws -> ClaimOutcome<ClaimedJob> {
         let file = FileName(escaped: name)
         let path = RawPath(incoming, file)
+        // At most JobID.maxBytes, so `~N` and every derived name still fit NAME_MAX.
+        let stem = JobID.forRequest(named: file)
         let fd: Int32
         let opened: stat
-        switch try ClaimOpen.open(path) {
+        let locked = try lockForClaim(path) { kind in
+            try moveNonRegular(path, shownAs: "\(file)", kind: kind, suffix: ".json", freeID: { freeID(stem) }, workerID: workerID)
+        }
+        switch locked {
+        case .claimed(let held): (fd, opened) = (held.fd, held.info)
         case .lost: return .lost
-        case .notRegular(let kind): return try reject(file, kind: kind, workerID: workerID)
-        case .locked(let lockedFD, let info): (fd, opened) = (lockedFD, info)
+        case .rejected(let id, let reason): return .rejected(id: id, reason: reason)
         }
         var keep = false
         defer { if !keep { close(fd) } }
 
-        // At most JobID.maxBytes, so `~N` and every derived name still fit NAME_MAX.
-        let stem = JobID.forRequest(named: file)
         var candidate = stem
         var suffix = 1
         while true {
@@ -88,15 +84,6 @@ extension SpoolDirectory {
                 fd: fd, id: candidate, originalName: name,
                 queuedAt: Date(timeIntervalSince1970: FileSystem.seconds(opened.st_mtim)),
                 size: Int64(opened.st_size), previousAttempts: previous))
-    }
-
-    /// Moves a symlink, FIFO, device or directory into `failed/` as it is, with an error envelope.
-    private func reject(_ name: FileName, kind: String, workerID: String) throws -> ClaimResult {
-        let stem = JobID.forRequest(named: name)
-        guard let (id, reason) = try moveNonRegular(
-            RawPath(incoming, name), shownAs: "\(name)", kind: kind, suffix: ".json", freeID: { freeID(stem) }, workerID: workerID)
-        else { return .lost }
-        return .rejected(id: id, reason: reason)
     }
 
     /// Renames an active job to its final id (the request's `id`, made unique with `~N`).

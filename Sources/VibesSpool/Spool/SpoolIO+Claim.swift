@@ -9,35 +9,32 @@ import Foundation
 #endif
 import VibesModels
 
-extension SpoolDirectory {
-    /// How a claim's first steps ended.
-    enum ClaimRead: Sendable {
-        /// Gone (another worker took it).
-        case lost
-        /// Not a request (a folder, a device…): failed at its claim.
-        case rejected(id: String, reason: String)
-        /// Claimed, over the size limit: not read.
-        case tooBig(ClaimedJob)
-        /// Claimed and read, not a valid request.
-        case invalid(ClaimedJob, [UInt8], InvalidRequest)
-        /// Claimed, read, valid, and renamed to its id (made unique).
-        case ready(ClaimedJob, JobRequest)
-        /// Claimed, read and renamed, and a cancel request names it: it fails as cancelled.
-        case cancelled(ClaimedJob, JobRequest?, [UInt8], CancelRequest)
-        /// Claimed, then the spool failed (`error`): it goes back to `incoming/`.
-        case spoolError(ClaimedJob, String)
-    }
+/// A request claimed and read: what it turned out to be, and so what its claimer does next.
+enum ClaimedRequest: Sendable {
+    /// Valid, and renamed to its id (made unique): it runs.
+    case ready(ClaimedJob, JobRequest)
+    /// Over the size limit: not read; it fails.
+    case tooBig(ClaimedJob)
+    /// Read, not a valid request: it fails.
+    case invalid(ClaimedJob, [UInt8], InvalidRequest)
+    /// A cancel request names it (read and renamed, when valid): it fails as cancelled.
+    case cancelled(ClaimedJob, JobRequest?, [UInt8], CancelRequest)
+    /// The spool failed (`error`) after the claim: it goes back to `incoming/`.
+    case spoolError(ClaimedJob, String)
+}
 
+extension SpoolDirectory {
     /// Claims `incoming/NAME`, reads and parses it, renames it to its id, and looks for a
     /// cancel request naming it (the id it asked for): the one claim of the worker and of
     /// `vibes-spool cancel`. Blocking file I/O.
-    func claimAndRead(_ name: String, workerID: String, limit: Int, now: Double = Date().timeIntervalSince1970) throws -> ClaimRead {
-        let job: ClaimedJob
-        switch try claim(name, workerID: workerID) {
-        case .lost: return .lost
-        case .rejected(let id, let reason): return .rejected(id: id, reason: reason)
-        case .claimed(let claimed): job = claimed
-        }
+    func claimAndRead(
+        _ name: String, workerID: String, limit: Int, now: Double = Date().timeIntervalSince1970
+    ) throws -> ClaimOutcome<ClaimedRequest> {
+        try claim(name, workerID: workerID).map { readClaimed($0, limit: limit, now: now) }
+    }
+
+    /// Reads and parses a claimed request, renames it to its id, and looks for a cancel request.
+    private func readClaimed(_ job: ClaimedJob, limit: Int, now: Double) -> ClaimedRequest {
         do {
             guard job.size <= limit else {
                 if let cancel = liveCancel(job.id, job, now) { return .cancelled(job, nil, [], cancel) }
@@ -69,11 +66,9 @@ extension SpoolDirectory {
 }
 
 extension SpoolIO {
-    typealias ClaimRead = SpoolDirectory.ClaimRead
-
     /// ``SpoolDirectory/claimAndRead(_:workerID:limit:now:)``: what every job does before its
     /// first attempt, metadata operations and a read of a small file.
-    func claimAndRead(_ name: String, workerID: String, limit: Int) async throws -> ClaimRead {
+    func claimAndRead(_ name: String, workerID: String, limit: Int) async throws -> ClaimOutcome<ClaimedRequest> {
         let spool = self.spool
         return try await runMetadata { try spool.claimAndRead(name, workerID: workerID, limit: limit) }
     }

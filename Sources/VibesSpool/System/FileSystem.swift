@@ -149,17 +149,17 @@ package enum FileSystem {
     /// Reads up to `limit` bytes from the start of `fd`.
     package static func readAll(_ fd: Int32, limit: Int, path: String) throws -> [UInt8] {
         var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        var offset: off_t = 0
+        // Each read goes to uninitialized memory: nothing is filled with zeros first.
         while result.count < limit {
-            let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, min($0.count, limit - result.count), offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SpoolError("read", path)
+            let start = result.count
+            let want = min(64 << 10, limit - start)
+            var count = 0
+            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: want) { chunk in
+                repeat { count = pread(fd, chunk.baseAddress, want, off_t(start)) } while count < 0 && errno == EINTR
+                if count < 0 { throw SpoolError("read", path) }
+                result.append(contentsOf: chunk[0..<count])
             }
             if count == 0 { break }
-            result.append(contentsOf: buffer[0..<count])
-            offset += off_t(count)
         }
         return result
     }

@@ -33,17 +33,17 @@ public final class SpoolWorker: Service, Sendable {
         /// A poll's listings of the polled folders (`nil`: that folder could not be listed).
         case listed([(path: String, names: [String]?)])
         /// An attempt started: for `status`.
-        case attemptStarted(token: Int, id: String, host: Int, model: String)
+        case attemptStarted(token: WorkID, id: String, host: Int, model: String)
         /// An attempt failed; the loop keeps the job until the scheduler says what next.
-        case attemptFailed(token: Int, JobContext, AttemptFailure)
+        case attemptFailed(token: WorkID, JobContext, AttemptFailure)
         case batchOpened(BatchRun, key: String)
         case batchLines(id: String, [WorkerLoop.ReadLine], exhausted: Bool)
         /// The batch known by `key` is done (`id`), or never opened (`nil`).
         case batchClosed(key: String, id: String? = nil)
         /// An attempt of a batch line failed; the scheduler says what next.
-        case lineFailed(token: Int, ModelError)
+        case lineFailed(token: WorkID, ModelError)
         /// A batch line's result, encoded for its file (`generated`: by an attempt just ended).
-        case lineSettled(token: Int, BatchRecord, generated: Bool)
+        case lineSettled(token: WorkID, BatchRecord, generated: Bool)
         /// A group of a batch's lines was appended (or not).
         case linesRecorded(batch: String, [WorkerLoop.RecordedLine])
         /// Names in `cancel/` (``FileName/escaped``): from inotify, a rescan, or a poll of a

@@ -15,8 +15,8 @@ import Foundation
 /// commits into `done/` as `cancelled` (or `expired`).
 extension WorkerLoop {
     func cancelBatch(_ request: CancelRequest, _ group: inout DiscardingTaskGroup) {
-        guard let batch = batches[request.id], batch.cancel == nil, !batch.committing else { return }
-        batches[request.id]!.cancel = request
+        guard let batch = state.batches[request.id], batch.cancel == nil, !batch.committing else { return }
+        state.batches[request.id]!.cancel = request
         logger.notice("cancelling the batch (\(request.reason.rawValue)): no new line starts", metadata: ["batch": "\(request.id)"])
         let (run, io, worker) = (batch.run, self.io, self.worker)
         group.addTask {
@@ -31,19 +31,19 @@ extension WorkerLoop {
     }
 
     func batchCancelFailed(_ id: String, _ group: inout DiscardingTaskGroup) {
-        batches[id]?.cancel = nil
-        if batches[id] != nil { settle(id, &group) }
+        state.batches[id]?.cancel = nil
+        if state.batches[id] != nil { settle(id, &group) }
     }
 
     /// The cancel is on disk: the batch's lines still out stop (running ones are cancelled as
     /// tasks, and come back as put back, or settled if their reply was just in).
     func batchCancelRecorded(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard let batch = batches[id], let request = batch.cancel else { return }
-        batches[id]!.cancelRecorded = true
+        guard let batch = state.batches[id], let request = batch.cancel else { return }
+        state.batches[id]!.cancelRecorded = true
         batch.signal.fire(request)
-        var ending: [Int] = []
-        for (token, state) in lines where state.batch == id && !state.settled {
-            switch scheduler.jobs[token]?.state {
+        var ending: [WorkID] = []
+        for (token, held) in state.lines where held.batch == id && !held.settled {
+            switch state.scheduler.jobs[token]?.state {
             case .waiting, .retrying: ending.append(token)
             case .running, .committing, nil: break
             }
@@ -55,17 +55,17 @@ extension WorkerLoop {
     /// A batch opened with a cancel already recorded (resumed after a crash mid-cancel, or
     /// cancelled while it waited in `incoming/`): nothing runs, it commits as cancelled.
     func openedCancelled(_ id: String, _ cancel: BatchProgress.Cancel) {
-        batches[id]!.cancel = CancelRequest(id: id, reason: cancel.reason, askedAt: cancel.at.timeIntervalSince1970)
-        batches[id]!.cancelRecorded = true
-        batches[id]!.exhausted = true
+        state.batches[id]!.cancel = CancelRequest(id: id, reason: cancel.reason, askedAt: cancel.at.timeIntervalSince1970)
+        state.batches[id]!.cancelRecorded = true
+        state.batches[id]!.exhausted = true
         logger.notice("the batch's cancel (\(cancel.reason.rawValue)) goes on: no line runs", metadata: ["batch": "\(id)"])
     }
 
     /// Commits a cancelled batch once no line is out and nothing waits to be written.
     func settleCancelled(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard let batch = batches[id], let request = batch.cancel, batch.cancelRecorded, !batch.committing else { return }
+        guard let batch = state.batches[id], let request = batch.cancel, batch.cancelRecorded, !batch.committing else { return }
         guard batch.inFlight == 0, !batch.writing, batch.pending.isEmpty, !batch.reading else { return }
-        batches[id]!.committing = true
+        state.batches[id]!.committing = true
         let (run, key, io, worker) = (batch.run, batch.key, self.io, self.worker)
         group.addTask {
             do {

@@ -22,29 +22,29 @@ extension WorkerLoop {
     }
 
     struct RecordedLine: Sendable {
-        let token: Int
+        let token: WorkID
         let recorded: Recorded
     }
 
     /// A line's result is in (`generated`: from an attempt, whose slot it frees now).
-    func lineSettled(_ token: Int, _ record: BatchRecord, generated: Bool, _ group: inout DiscardingTaskGroup) {
-        guard let state = lines[token], batches[state.batch] != nil, !state.settled else { return }
-        lines[token]!.settled = true
-        batches[state.batch]!.awaitingWrite += state.weight
-        batches[state.batch]!.pending.append(PendingRecord(token: token, record: record, model: state.model ?? ""))
-        flushRecords(state.batch, &group)
+    func lineSettled(_ token: WorkID, _ record: BatchRecord, generated: Bool, _ group: inout DiscardingTaskGroup) {
+        guard let held = state.lines[token], state.batches[held.batch] != nil, !held.settled else { return }
+        state.lines[token]!.settled = true
+        state.batches[held.batch]!.awaitingWrite += held.weight
+        state.batches[held.batch]!.pending.append(PendingRecord(token: token, record: record, model: held.model ?? ""))
+        flushRecords(held.batch, &group)
         // The next lines first, then the slot: a slot that a group frees finds a group waiting.
-        settle(state.batch, &group)
-        if generated { perform(scheduler.handle(.generationEnded(token: token), now: Self.now()), &group) }
+        settle(held.batch, &group)
+        if generated { perform(state.scheduler.handle(.generationEnded(token: token), now: Self.now()), &group) }
     }
 
     /// Writes what waits, unless a group of this batch is being written (then after it).
     func flushRecords(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard var batch = batches[id], !batch.writing, !batch.pending.isEmpty else { return }
+        guard var batch = state.batches[id], !batch.writing, !batch.pending.isEmpty else { return }
         let pending = batch.pending
         batch.pending = []
         batch.writing = true
-        batches[id] = batch
+        state.batches[id] = batch
         Self.write(id, pending, run: batch.run, io: io, worker: worker, &group)
     }
 
@@ -74,7 +74,7 @@ extension WorkerLoop {
     /// A group is written: each line ends (or waits for room), the batch's next lines go to the
     /// scheduler together, and the next group is written.
     func linesRecorded(_ id: String, _ recorded: [RecordedLine], _ group: inout DiscardingTaskGroup) {
-        batches[id]?.writing = false
+        state.batches[id]?.writing = false
         for line in recorded {
             switch line.recorded {
             case .ended(let outcome):
@@ -82,19 +82,19 @@ extension WorkerLoop {
             case .notWritten:
                 lineEnded(line.token, .putBack, &group, settling: false)
             case .diskFull:
-                guard let state = lines[line.token] else { continue }
-                lines[line.token]!.settled = false
-                batches[id]?.awaitingWrite -= 1
-                perform(scheduler.handle(.attemptFailed(token: line.token, AttemptFailure(attempts: state.attempts, diskFull: true)), now: Self.now()), &group)
+                guard let held = state.lines[line.token] else { continue }
+                state.lines[line.token]!.settled = false
+                state.batches[id]?.awaitingWrite -= held.weight
+                perform(state.scheduler.handle(.attemptFailed(token: line.token, AttemptFailure(.diskFull, attempts: held.attempts)), now: Self.now()), &group)
             }
         }
         flushRecords(id, &group)
-        if batches[id] != nil { settle(id, &group) }
+        if state.batches[id] != nil { settle(id, &group) }
     }
 
     /// At the end: what waits to be written, written (the lines need not run again).
     func writePending() async {
-        for batch in batches.values where !batch.pending.isEmpty {
+        for batch in state.batches.values where !batch.pending.isEmpty {
             let (run, records) = (batch.run, batch.pending.map(\.record))
             _ = try? await io.run { try run.record(records) }
         }
@@ -103,7 +103,7 @@ extension WorkerLoop {
 
 /// A settled line waiting for its group's write.
 struct PendingRecord: Sendable {
-    let token: Int
+    let token: WorkID
     let record: BatchRecord
     /// For the token metrics.
     let model: String

@@ -10,7 +10,7 @@ import Foundation
 import VibesModels
 
 /// Batch files: claimed and validated whole, then read a few lines at a time into the
-/// scheduler, where each line is a job already held (a negative token). At most `window` lines of
+/// scheduler, where each line is a job already held (a ``WorkID/line(_:)``). At most `window` lines of
 /// a batch wait or run at once, so a job dropped after a batch started runs before the batch's
 /// later lines (they are queued, oldest first, when they are read). Embedding lines count as
 /// the share of a slot they take (a group of `--embed-group` inputs holds one), so a slot that
@@ -76,8 +76,8 @@ extension WorkerLoop {
     /// scheduler knows of it from now (so that `--once` waits), by `key`, until it is closed.
     func openBatch(name: String?, resumed: BatchClaim?, _ group: inout DiscardingTaskGroup) {
         let key = "batch:" + (name ?? resumed?.id ?? "")
-        guard !scheduler.openBatches.contains(key) else { return }
-        perform(scheduler.handle(.batchOpened(key), now: Self.now()), &group)
+        guard !state.scheduler.openBatches.contains(key) else { return }
+        perform(state.scheduler.handle(.batchOpened(key), now: Self.now()), &group)
         Self.open(key: key, name: name, resumed: resumed, io: io, worker: worker, &group)
     }
 
@@ -121,7 +121,7 @@ extension WorkerLoop {
     }
 
     func batchOpened(_ run: BatchRun, key: String, _ group: inout DiscardingTaskGroup) {
-        batches[run.id] = OpenBatch(run: run, key: key)
+        state.batches[run.id] = OpenBatch(run: run, key: key)
         if let cancel = run.cancel {
             openedCancelled(run.id, cancel)
             settle(run.id, &group)
@@ -133,11 +133,11 @@ extension WorkerLoop {
     /// Reads the next lines of a batch ahead (a few hundred), off the loop, when what is read is
     /// about to run out.
     func readLines(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard var batch = batches[id], !batch.reading, !batch.exhausted, !scheduler.stopping, batch.cancel == nil,
+        guard var batch = state.batches[id], !batch.reading, !batch.exhausted, !state.scheduler.stopping, batch.cancel == nil,
             batch.buffer.count - batch.next < window
         else { return }
         batch.reading = true
-        batches[id] = batch
+        state.batches[id] = batch
         Self.read(id, run: batch.run, wanted: max(Self.readAhead, 2 * window), io: io, worker: worker, &group)
     }
 
@@ -155,9 +155,9 @@ extension WorkerLoop {
     }
 
     /// Lines as the scheduler takes them: each body translated once, with its model's load key.
-    private static func translated(_ lines: [BatchLine], batch id: String) -> [ReadLine] {
+    private static func translated(_ read: [BatchLine], batch id: String) -> [ReadLine] {
         let now = Self.now()
-        return lines.map { line -> ReadLine in
+        return read.map { line -> ReadLine in
             let work = line.work
             let model: (name: String, loadKey: String)?
             var embed: EmbedShape?
@@ -174,18 +174,18 @@ extension WorkerLoop {
     }
 
     func batchLines(_ id: String, _ read: [ReadLine], exhausted: Bool, _ group: inout DiscardingTaskGroup) {
-        guard batches[id] != nil else { return }
-        batches[id]!.reading = false
-        batches[id]!.exhausted = batches[id]!.exhausted || exhausted
-        batches[id]!.buffer.removeFirst(batches[id]!.next)
-        batches[id]!.next = 0
-        batches[id]!.buffer += read
+        guard state.batches[id] != nil else { return }
+        state.batches[id]!.reading = false
+        state.batches[id]!.exhausted = state.batches[id]!.exhausted || exhausted
+        state.batches[id]!.buffer.removeFirst(state.batches[id]!.next)
+        state.batches[id]!.next = 0
+        state.batches[id]!.buffer += read
         settle(id, &group)
     }
 
     /// Gives the scheduler read lines up to the batch's window, each aged from now.
     private func feed(_ id: String, _ group: inout DiscardingTaskGroup) {
-        guard var batch = batches[id], !scheduler.stopping, batch.cancel == nil else { return }
+        guard var batch = state.batches[id], !state.scheduler.stopping, batch.cancel == nil else { return }
         var queued: [QueuedLine] = []
         let now = Self.now()
         while batch.inFlight - batch.awaitingWrite < window, batch.inFlight < 2 * window, batch.next < batch.buffer.count {
@@ -193,33 +193,34 @@ extension WorkerLoop {
             batch.next += 1
             batch.inFlight += 1
             read.request.queuedAt = now
-            nextLineToken -= 1
+            state.linesQueued += 1
+            let token = WorkID.line(state.linesQueued)
             let weight = read.request.embed.map { min(max(1, $0.inputs), embedGroup) } ?? embedGroup
             batch.inFlight += weight - 1
-            lines[nextLineToken] = LineState(batch: id, line: read.line, work: read.work, model: read.request.model, weight: weight)
-            queued.append(QueuedLine(token: nextLineToken, request: read.request))
+            state.lines[token] = LineState(batch: id, line: read.line, work: read.work, model: read.request.model, weight: weight)
+            queued.append(QueuedLine(token: token, request: read.request))
         }
-        batches[id] = batch
-        if !queued.isEmpty { perform(scheduler.handle(.lines(queued), now: now), &group) }
+        state.batches[id] = batch
+        if !queued.isEmpty { perform(state.scheduler.handle(.lines(queued), now: now), &group) }
     }
 
     /// A line ended (recorded, or dropped at shutdown): read more, or commit when all are in.
     /// `settling` false: the caller settles the batch once, after a group of lines.
-    func lineEnded(_ token: Int, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup, settling: Bool = true) {
-        perform(scheduler.handle(.jobEnded(token: token, outcome: outcome), now: Self.now()), &group)
-        guard let state = lines.removeValue(forKey: token), batches[state.batch] != nil else { return }
-        batches[state.batch]!.inFlight -= state.weight
-        if state.settled { batches[state.batch]!.awaitingWrite -= state.weight }
-        if settling { settle(state.batch, &group) }
+    func lineEnded(_ token: WorkID, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup, settling: Bool = true) {
+        perform(state.scheduler.handle(.jobEnded(token: token, outcome: outcome), now: Self.now()), &group)
+        guard let held = state.lines.removeValue(forKey: token), state.batches[held.batch] != nil else { return }
+        state.batches[held.batch]!.inFlight -= held.weight
+        if held.settled { state.batches[held.batch]!.awaitingWrite -= held.weight }
+        if settling { settle(held.batch, &group) }
     }
 
     func settle(_ id: String, _ group: inout DiscardingTaskGroup) {
-        if batches[id]?.cancel != nil { return settleCancelled(id, &group) }
+        if state.batches[id]?.cancel != nil { return settleCancelled(id, &group) }
         feed(id, &group)
         readLines(id, &group)
-        guard let batch = batches[id], batch.exhausted, batch.next == batch.buffer.count else { return }
-        guard batch.inFlight == 0, !batch.committing, !scheduler.stopping, batch.run.isFinished else { return }
-        batches[id]!.committing = true
+        guard let batch = state.batches[id], batch.exhausted, batch.next == batch.buffer.count else { return }
+        guard batch.inFlight == 0, !batch.committing, !state.scheduler.stopping, batch.run.isFinished else { return }
+        state.batches[id]!.committing = true
         Self.commit(id, key: batch.key, run: batch.run, io: io, worker: worker, &group)
     }
 
@@ -237,13 +238,13 @@ extension WorkerLoop {
     }
 
     func batchClosed(key: String, id: String?, _ group: inout DiscardingTaskGroup) {
-        if let id { batches[id] = nil }
-        perform(scheduler.handle(.batchClosed(key), now: Self.now()), &group)
+        if let id { state.batches[id] = nil }
+        perform(state.scheduler.handle(.batchClosed(key), now: Self.now()), &group)
     }
 
     /// Replaces each open batch's progress file (at least once a second) and syncs its lines.
     func tickBatches(_ group: inout DiscardingTaskGroup) {
-        for batch in batches.values where !batch.committing {
+        for batch in state.batches.values where !batch.committing {
             Self.tick(batch.run, io: io, worker: worker, &group)
         }
     }
@@ -261,9 +262,9 @@ extension WorkerLoop {
     /// At the end: open batches stay in `active/` (their output so far synced), for the next start.
     func closeBatches() async {
         await writePending()
-        for batch in batches.values {
+        for batch in state.batches.values {
             try? await io.run { try batch.run.close() }
         }
-        batches = [:]
+        state.batches = [:]
     }
 }

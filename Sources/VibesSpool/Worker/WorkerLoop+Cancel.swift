@@ -55,9 +55,9 @@ extension WorkerLoop {
         for item in seen {
             let request = item.request
             let target: CancelTarget
-            if let batch = batches[request.id] {
+            if let batch = state.batches[request.id] {
                 target = .batch(queuedAt: batch.run.claim.queuedAt.timeIntervalSince1970)
-            } else if let token = scheduler.ids[request.id], let job = scheduler.jobs[token] {
+            } else if let token = state.scheduler.ids[request.id], let job = state.scheduler.jobs[token] {
                 target = .job(queuedAt: WallClock.date(of: job.queuedAt).timeIntervalSince1970)
             } else {
                 target = item.finished.map { .finished(record: $0) } ?? .nothing
@@ -66,8 +66,8 @@ extension WorkerLoop {
             case .cancelBatch:
                 cancelBatch(request, &group)
             case .cancelJob:
-                if let token = scheduler.ids[request.id] { cancelAsked[token] = request }
-                perform(scheduler.handle(.cancel(request), now: Self.now()), &group)
+                if let token = state.scheduler.ids[request.id] { state.cancelAsked[token] = request }
+                perform(state.scheduler.handle(.cancel(request), now: Self.now()), &group)
             case .alreadyFinished(let record):
                 logger.notice("cancel came after the end (\(record)): removed", metadata: ["job": "\(request.id)"])
                 removals.append(request)
@@ -83,9 +83,9 @@ extension WorkerLoop {
 
     /// A job a cancel was asked for ended: its cancel file goes (the cancelled path removed it
     /// already; a job that ended otherwise, e.g. done as the cancel came, says so).
-    func cancelledJobEnded(_ token: Int, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup) {
-        signals[token] = nil
-        guard let request = cancelAsked.removeValue(forKey: token), outcome != .putBack else { return }
+    func cancelledJobEnded(_ token: WorkID, _ outcome: JobOutcome, _ group: inout DiscardingTaskGroup) {
+        state.signals[token] = nil
+        guard let request = state.cancelAsked.removeValue(forKey: token), outcome != .putBack else { return }
         if outcome == .done { logger.notice("cancel came as the job committed: it is done; cancel removed", metadata: ["job": "\(request.id)"]) }
         removeCancels([request], &group)
     }

@@ -11,27 +11,27 @@ import VibesModels
 /// errors; only the request is shared.
 extension WorkerLoop {
     func startGroup(_ members: [GroupMember], host: Int, _ group: inout DiscardingTaskGroup) {
-        let key = scheduler.jobs[members[0].token]?.embed?.key ?? ""
+        let key = state.scheduler.jobs[members[0].token]?.embed?.key ?? ""
         let meeting = EmbedMeeting(seats: members.count, key: key, provider: runners[host].provider)
         group.addTask { await meeting.run() }
         let worker = self.worker
         for seat in members.indices {
             let member = members[seat]
-            guard member.token < 0 else {
-                let context = member.name == nil ? contexts.removeValue(forKey: member.token) : nil
+            guard member.token.isLine else {
+                let context = member.name == nil ? state.contexts.removeValue(forKey: member.token) : nil
                 let signal = CancelSignal()
-                signals[member.token] = signal
+                state.signals[member.token] = signal
                 Self.spawn(
                     .member(token: member.token, name: member.name, context: context, host: host, meeting: meeting, seat: seat, signal: signal),
                     runners, io, worker, &group)
                 continue
             }
-            guard let state = lines[member.token], Self.isEmbedding(state.work) else {
+            guard let held = state.lines[member.token], Self.isEmbedding(held.work) else {
                 meeting.leave(seat)
                 continue
             }
             // Its attempt calls the meeting at once (an embedding line makes no other call).
-            startAttempt(member.token, state, host: host, embedder: { try await meeting.embed($0, seat: seat) }, &group)
+            startAttempt(member.token, held, host: host, embedder: { try await meeting.embed($0, seat: seat) }, &group)
         }
     }
 
@@ -44,7 +44,7 @@ extension WorkerLoop {
     /// going to the meeting. A file that changed since it was read (no longer embedding work
     /// of the group's model and settings) leaves the meeting and runs alone.
     static func member(
-        token: Int, name: String?, context: JobContext?, host: Int, runner: JobRunner, meeting: EmbedMeeting, seat: Int, signal: CancelSignal,
+        token: WorkID, name: String?, context: JobContext?, host: Int, runner: JobRunner, meeting: EmbedMeeting, seat: Int, signal: CancelSignal,
         worker: SpoolWorker
     ) async {
         guard let context = await claimed(token: token, name: name, context: context, runner: runner, worker: worker) else { return }

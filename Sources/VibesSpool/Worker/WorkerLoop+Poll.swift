@@ -26,8 +26,8 @@ extension WorkerLoop {
         let kind = FileSystemKind.of(path: spool.incoming)
         guard let period = configuration.pollPeriod(on: kind) else { return }
         let folders = Self.polledFolders(spool).map(\.path)
-        for path in folders { listings[path] = FolderListing() }
-        listings[spool.incoming] = FolderListing(known: seen)
+        for path in folders { state.listings[path] = FolderListing() }
+        state.listings[spool.incoming] = FolderListing(known: seen)
         let names = folders.map { "\($0.split(separator: "/").last ?? "")/" }.joined(separator: " and ")
         logger.info("the spool is on a \(kind?.name ?? "unknown") file system: listing \(names) every \(period) for files dropped on other machines")
         let (io, worker) = (self.io, self.worker)
@@ -47,7 +47,7 @@ extension WorkerLoop {
     func listed(_ listed: [(path: String, names: [String]?)], _ group: inout DiscardingTaskGroup) {
         let folders = Self.polledFolders(configuration.spool)
         for (path, names) in listed {
-            guard let names, let new = listings[path]?.newNames(in: names), !new.isEmpty,
+            guard let names, let new = state.listings[path]?.newNames(in: names), !new.isEmpty,
                 let folder = folders.first(where: { $0.path == path })
             else { continue }
             handle(folder.event(new), &group)
@@ -57,13 +57,13 @@ extension WorkerLoop {
     /// Names this worker knows of in `incoming/` by other ways (inotify, a scan): not new to
     /// the next listing.
     func sawQueued(_ names: [String]) {
-        guard listings[configuration.spool.incoming] != nil else { return }
-        listings[configuration.spool.incoming]?.saw(names)
+        guard state.listings[configuration.spool.incoming] != nil else { return }
+        state.listings[configuration.spool.incoming]?.saw(names)
     }
 
     /// A claim lost to another worker: if the name is still listed next time (put back by
     /// the winner), it is new again.
     func claimLost(_ name: String) {
-        listings[configuration.spool.incoming]?.forget(name)
+        state.listings[configuration.spool.incoming]?.forget(name)
     }
 }

@@ -40,9 +40,9 @@ extension WorkerLoop {
     /// its file is replaced at least once a second). A worker with nothing new, idle or streaming
     /// a long reply, is not woken for it.
     func armPublish(_ group: inout DiscardingTaskGroup) {
-        guard !publishArmed, stateChanged || !batches.isEmpty || (worker.notifier.isEnabled && statusLine() != lastStatus) else { return }
-        publishArmed = true
-        let (worker, delay) = (self.worker, batches.isEmpty ? Duration.seconds(1) : .milliseconds(500))
+        guard !state.publishArmed, state.changed || !state.batches.isEmpty || (worker.notifier.isEnabled && statusLine() != state.lastStatus) else { return }
+        state.publishArmed = true
+        let (worker, delay) = (self.worker, state.batches.isEmpty ? Duration.seconds(1) : .milliseconds(500))
         group.addTask {
             guard (try? await Task.sleep(for: delay)) != nil else { return }
             worker.send(.publish)
@@ -50,7 +50,7 @@ extension WorkerLoop {
     }
 
     func log(_ notice: SchedulerNotice) {
-        stateChanged = true
+        state.changed = true
         let hosts = configuration.effectiveHosts
         switch notice {
         case .hostDown(let host):
@@ -60,9 +60,9 @@ extension WorkerLoop {
             }
         case .hostUp(let host):
             worker.metrics?.hostUp(hosts[host].url, true)
-            if hosts.count > 1 || scheduler.hosts[host].failedProbes > 0 { logger.notice("\(hosts[host].url) answers") }
+            if hosts.count > 1 || state.scheduler.hosts[host].failedProbes > 0 { logger.notice("\(hosts[host].url) answers") }
         case .paused(let reason):
-            pause = (reason, Date())
+            state.pause = (reason, Date())
             worker.metrics?.paused(true)
             let waiting = (try? FileSystem.list(configuration.spool.incoming).filter(SpoolDirectory.isRequestName).count) ?? 0
             if reason.hasPrefix("Ollama") {
@@ -73,15 +73,15 @@ extension WorkerLoop {
             try? publish()
         case .resumed:
             worker.metrics?.paused(false)
-            if let pause { logger.notice("resuming: \(pause.reason) no more (paused since \(RFC3339.format(pause.since)))") }
-            pause = nil
+            if let pause = state.pause { logger.notice("resuming: \(pause.reason) no more (paused since \(RFC3339.format(pause.since)))") }
+            state.pause = nil
             try? publish()
         case .moved(let token, let from):
-            let error = contexts[token]?.lastError ?? lines[token]?.lastError
-            let what = contexts[token].map { "job \($0.job.id)" } ?? lines[token].map { "line \($0.line.number) of batch \($0.batch)" } ?? "job"
+            let error = state.contexts[token]?.lastError ?? state.lines[token]?.lastError
+            let what = state.contexts[token].map { "job \($0.job.id)" } ?? state.lines[token].map { "line \($0.line.number) of batch \($0.batch)" } ?? "job"
             logger.warning("\(what): attempt failed on \(hosts[from].url) (\(error.map { "\($0)" } ?? "")); it goes to another host with its model")
         case .retrying(let token, let at):
-            guard let context = contexts[token] else { return }
+            guard let context = state.contexts[token] else { return }
             let delay = max(.zero, at - Self.now()).seconds
             logger.warning(
                 "attempt \(context.attempts) failed (\(context.lastError.map { "\($0)" } ?? "")); retrying in \(ModelErrorFormat.seconds(delay))",
@@ -93,37 +93,37 @@ extension WorkerLoop {
 
     func statusLine() -> String {
         let summary = worker.summary
-        var line = "queued \(scheduler.waiting), running \(running.count), done \(summary.done), failed \(summary.failed)"
-        if let pause { line += "; paused: \(pause.reason)" }
+        var line = "queued \(state.scheduler.waiting), running \(state.running.count), done \(summary.done), failed \(summary.failed)"
+        if let pause = state.pause { line += "; paused: \(pause.reason)" }
         return line
     }
 
     func updateStatus() {
         guard worker.notifier.isEnabled else { return }
         let line = statusLine()
-        guard line != lastStatus else { return }
-        lastStatus = line
+        guard line != state.lastStatus else { return }
+        state.lastStatus = line
         worker.notifier.send("STATUS=\(line)")
     }
 
     /// Writes this worker's state file (for `status`).
     func publish() throws {
-        stateChanged = false
+        state.changed = false
         var retrying: [WorkerStateFile.Retrying] = []
-        for (token, job) in scheduler.jobs {
-            guard case .retrying(let at) = job.state, let context = contexts[token] else { continue }
+        for (token, job) in state.scheduler.jobs {
+            guard case .retrying(let at) = job.state, let context = state.contexts[token] else { continue }
             retrying.append(.init(id: context.job.id, attempts: context.attempts, nextAt: RFC3339.format(WallClock.date(of: at))))
         }
-        let hosts = scheduler.hosts.map { host in
+        let hosts = state.scheduler.hosts.map { host in
             WorkerStateFile.Host(
                 url: host.url, state: host.state == .down ? "paused" : "up", running: host.generating.count, free: host.free,
                 loaded: host.loaded.map { ModelKey.model(ofLoad: $0) }.sorted())
         }
-        let state = WorkerStateFile(
+        let file = WorkerStateFile(
             host: hostName(), pid: getpid(), startedAt: RFC3339.format(startedAt), updatedAt: RFC3339.format(Date()),
-            paused: pause.map { .init(reason: $0.reason, since: RFC3339.format($0.since)) },
-            running: running.values.sorted { $0.id < $1.id }, retrying: retrying.sorted { $0.id < $1.id }, hosts: hosts)
-        try state.write(to: configuration.spool)
+            paused: state.pause.map { .init(reason: $0.reason, since: RFC3339.format($0.since)) },
+            running: state.running.values.sorted { $0.id < $1.id }, retrying: retrying.sorted { $0.id < $1.id }, hosts: hosts)
+        try file.write(to: configuration.spool)
     }
 }
 

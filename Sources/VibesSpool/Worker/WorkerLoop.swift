@@ -11,41 +11,21 @@ import Glibc
 import Logging
 import VibesModels
 
-/// The worker's loop: one task reading one event stream, holding the ``Scheduler`` and the jobs
-/// between their attempts, so its state needs no locks. Effects run as child tasks of one
-/// discarding task group (see `WorkerLoop+Effects.swift`); they only send events back.
+/// The worker's loop: one task reading one event stream. Everything it changes is one value,
+/// ``State`` (the ``Scheduler`` with the jobs and batch lines held between their attempts), which
+/// only this task touches, so it needs no locks. Effects run as child tasks of one discarding
+/// task group (see `WorkerLoop+Effects.swift`): they get copies of what they need, and only send
+/// events back.
 final class WorkerLoop {
     let worker: SpoolWorker
     let io: SpoolIO
     /// One per host, in the configuration's order.
     let runners: [JobRunner]
-    var scheduler: Scheduler
-    /// Claimed jobs between attempts (retrying, or failing).
-    var contexts: [Int: JobContext] = [:]
-    /// Attempts under way, for `status`.
-    var running: [Int: WorkerStateFile.Running] = [:]
-    /// Claiming paused (every host down after a failure, or the disk full).
-    var pause: (reason: String, since: Date)?
-    var exited = false
-    var batches: [String: OpenBatch] = [:]
-    /// Batch lines the scheduler holds, by their (negative) tokens.
-    var lines: [Int: LineState] = [:]
-    var nextLineToken = 0
-    /// Batch lines whose attempt is under way (see `startAttempt`), for the stop's log lines.
-    var linesOut: Set<Int> = []
-    /// Jobs' attempts under way (from their start to their end), for a cancel request.
-    var signals: [Int: CancelSignal] = [:]
-    /// Jobs a cancel request was handed to the scheduler for, until they end.
-    var cancelAsked: [Int: CancelRequest] = [:]
     /// Batches a crashed worker left in `active/`, opened at start.
     let resumedBatches: [BatchClaim]
-    var stateChanged = true
-    /// A publish is due within a second (see `armPublish`).
-    var publishArmed = false
-    var lastStatus = ""
-    /// The polled folders' last listings, by path (empty: no polling).
-    var listings: [String: FolderListing] = [:]
     let startedAt = Date()
+    /// The loop's state: changed by the loop's handlers, and by nothing else.
+    var state: State
 
     var configuration: WorkerConfiguration { worker.configuration }
     var logger: Logger { worker.logger }
@@ -58,7 +38,8 @@ final class WorkerLoop {
         self.runners = zip(hosts, worker.providers).map { host, provider in
             JobRunner(configuration: worker.configuration, io: io, logger: worker.logger, provider: provider, hostURL: host.url, metrics: worker.metrics)
         }
-        self.scheduler = Scheduler(hosts: hosts.map { ($0.url, $0.concurrency) }, options: worker.configuration.schedulerOptions, now: Self.now())
+        self.state = State(
+            scheduler: Scheduler(hosts: hosts.map { ($0.url, $0.concurrency) }, options: worker.configuration.schedulerOptions, now: Self.now()))
     }
 
     /// The time the scheduler runs on (see ``WallClock``).
@@ -107,17 +88,17 @@ final class WorkerLoop {
 
     private func runEvents(queued: [QueuedRequest], queuedBatches: [String]) async {
         await withDiscardingTaskGroup { group in
-            perform(scheduler.start(now: Self.now()), &group)
-            perform(scheduler.handle(.queued(queued), now: Self.now()), &group)
+            perform(state.scheduler.start(now: Self.now()), &group)
+            perform(state.scheduler.handle(.queued(queued), now: Self.now()), &group)
             for claim in resumedBatches { openBatch(name: nil, resumed: claim, &group) }
             for name in queuedBatches { openBatch(name: name, resumed: nil, &group) }
             listCancels(&group)
             startTimers(&group)
             startPolling(seen: queued.map(\.name) + queuedBatches, &group)
-            if !exited {
+            if !state.exited {
                 for await event in worker.events.stream {
                     handle(event, &group)
-                    if exited { break }
+                    if state.exited { break }
                     armPublish(&group)
                 }
             }
@@ -129,16 +110,16 @@ final class WorkerLoop {
         switch event {
         case .scheduler(let event):
             switch event {
-            case .jobEnded(let token, let outcome) where token < 0:
+            case .jobEnded(let token, let outcome) where token.isLine:
                 // A batch line: the batch counts, when it is done.
-                linesOut.remove(token)
+                state.linesOut.remove(token)
                 lineEnded(token, outcome, &group)
                 return
             case .jobEnded(let token, let outcome):
-                running[token] = nil
-                contexts[token] = nil
+                state.running[token] = nil
+                state.contexts[token] = nil
                 cancelledJobEnded(token, outcome, &group)
-                stateChanged = true
+                state.changed = true
                 worker.record { summary in
                     switch outcome {
                     case .done: summary.done += 1
@@ -149,15 +130,15 @@ final class WorkerLoop {
                     }
                 }
             case .claimEnded(let token):
-                running[token] = nil
-                if let name = scheduler.jobs[token]?.name { claimLost(name) }
-                signals[token] = nil
-                cancelAsked[token] = nil
+                state.running[token] = nil
+                if let name = state.scheduler.jobs[token]?.name { claimLost(name) }
+                state.signals[token] = nil
+                state.cancelAsked[token] = nil
             case .queued(let requests):
                 sawQueued(requests.map(\.name))
             default: break
             }
-            perform(scheduler.handle(event, now: Self.now()), &group)
+            perform(state.scheduler.handle(event, now: Self.now()), &group)
         case .files(let names):
             for name in names where SpoolDirectory.isBatchName(name) { openBatch(name: name, resumed: nil, &group) }
             let (io, worker) = (self.io, self.worker)
@@ -171,14 +152,14 @@ final class WorkerLoop {
             if let reason { logger.warning("rescanning: \(reason)") }
             rescan(&group)
         case .attemptStarted(let token, let id, let host, let model):
-            running[token] = WorkerStateFile.Running(id: id, host: configuration.effectiveHosts[host].url, model: model)
-            stateChanged = true
+            state.running[token] = WorkerStateFile.Running(id: id, host: configuration.effectiveHosts[host].url, model: model)
+            state.changed = true
         case .attemptFailed(let token, let context, let failure):
-            running[token] = nil
-            signals[token] = nil
-            contexts[token] = context
-            stateChanged = true
-            perform(scheduler.handle(.attemptFailed(token: token, failure), now: Self.now()), &group)
+            state.running[token] = nil
+            state.signals[token] = nil
+            state.contexts[token] = context
+            state.changed = true
+            perform(state.scheduler.handle(.attemptFailed(token: token, failure), now: Self.now()), &group)
         case .batchOpened(let run, let key):
             batchOpened(run, key: key, &group)
         case .batchLines(let id, let read, let exhausted):
@@ -186,17 +167,17 @@ final class WorkerLoop {
         case .batchClosed(let key, let id):
             batchClosed(key: key, id: id, &group)
         case .lineSettled(let token, let record, let generated):
-            linesOut.remove(token)
+            state.linesOut.remove(token)
             lineSettled(token, record, generated: generated, &group)
         case .linesRecorded(let id, let recorded):
             linesRecorded(id, recorded, &group)
         case .lineFailed(let token, let error):
-            linesOut.remove(token)
-            guard var state = lines[token] else { return }
-            state.attempts += 1
-            state.lastError = error
-            lines[token] = state
-            perform(scheduler.handle(.attemptFailed(token: token, AttemptFailure(error, attempts: state.attempts, deadline: nil)), now: Self.now()), &group)
+            state.linesOut.remove(token)
+            guard var held = state.lines[token] else { return }
+            held.attempts += 1
+            held.lastError = error
+            state.lines[token] = held
+            perform(state.scheduler.handle(.attemptFailed(token: token, AttemptFailure(error, attempts: held.attempts, deadline: nil)), now: Self.now()), &group)
         case .cancels(let names):
             cancelsReported(names, &group)
         case .cancelsRead(let seen):
@@ -206,8 +187,8 @@ final class WorkerLoop {
         case .batchCancelFailed(let id):
             batchCancelFailed(id, &group)
         case .publish:
-            publishArmed = false
-            if stateChanged { try? publish() }
+            state.publishArmed = false
+            if state.changed { try? publish() }
             updateStatus()
             tickBatches(&group)
         case .heartbeat:
@@ -215,17 +196,17 @@ final class WorkerLoop {
         case .watchdog:
             worker.notifier.send("WATCHDOG=1")
         case .shutdown:
-            guard !scheduler.stopping else { return }
+            guard !state.scheduler.stopping else { return }
             worker.notifier.send("STOPPING=1")
-            logger.notice("stopping: no new claims; \(running.count) running job(s) and \(linesOut.count) batch line(s) get \(configuration.grace) to finish")
+            logger.notice("stopping: no new claims; \(state.running.count) running job(s) and \(state.linesOut.count) batch line(s) get \(configuration.grace) to finish")
             let (grace, worker) = (configuration.grace, self.worker)
             group.addTask {
                 try? await Task.sleep(for: grace)
                 if !Task.isCancelled { worker.send(.graceExpired) }
             }
-            perform(scheduler.handle(.shutdown, now: Self.now()), &group)
+            perform(state.scheduler.handle(.shutdown, now: Self.now()), &group)
         case .graceExpired:
-            logger.notice("grace period over: cancelling \(running.count) job(s) and \(linesOut.count) batch line(s); they go back to incoming/ (the lines run when the batch resumes)")
+            logger.notice("grace period over: cancelling \(state.running.count) job(s) and \(state.linesOut.count) batch line(s); they go back to incoming/ (the lines run when the batch resumes)")
             group.cancelAll()
         }
     }
@@ -237,8 +218,8 @@ final class WorkerLoop {
                 let recovered = try await io.recoverOrphans()
                 if !recovered.isEmpty { logger.notice("recovered orphaned job(s): \(recovered.joined(separator: ", "))") }
                 worker.send(.scheduler(.queued(try await io.scan())))
-                let batches = try await io.run { try io.spool.queuedBatches() }
-                if !batches.isEmpty { worker.send(.files(batches)) }
+                let queuedBatches = try await io.run { try io.spool.queuedBatches() }
+                if !queuedBatches.isEmpty { worker.send(.files(queuedBatches)) }
                 let cancels = await WorkerLoop.seen(try await io.run { try io.spool.listCancels() }, io: io, worker: worker)
                 if !cancels.isEmpty { worker.send(.cancelsRead(cancels)) }
             } catch {

@@ -39,8 +39,8 @@ import Testing
         }
     }
 
-    func tokens(_ actions: [SchedulerAction]) -> [Int] {
-        actions.flatMap { action -> [Int] in
+    func tokens(_ actions: [SchedulerAction]) -> [WorkID] {
+        actions.flatMap { action -> [WorkID] in
             switch action {
             case .start(let token, _, _): [token]
             case .startGroup(let members, _): members.map(\.token)
@@ -50,7 +50,7 @@ import Testing
     }
 
     /// Ends every started token's generation and job; returns what started next.
-    func finish(_ tokens: [Int], _ s: inout Scheduler) -> [SchedulerAction] {
+    func finish(_ tokens: [WorkID], _ s: inout Scheduler) -> [SchedulerAction] {
         var next: [SchedulerAction] = []
         for token in tokens {
             next += s.handle(.generationEnded(token: token), now: t(5))
@@ -112,7 +112,7 @@ import Testing
         // Two members done, one failed and retrying: the slot frees with the last.
         #expect(started(s.handle(.generationEnded(token: group[0]), now: t(9))).isEmpty)
         #expect(started(s.handle(.generationEnded(token: group[1]), now: t(9))).isEmpty)
-        let retried = s.handle(.attemptFailed(token: group[2], AttemptFailure(retryable: true, attempts: 1)), now: t(9))
+        let retried = s.handle(.attemptFailed(token: group[2], AttemptFailure(.retryable, attempts: 1)), now: t(9))
         #expect(started(retried) == [["j7.json"]], "the slot is free: j7 runs; the failed member waits out its backoff alone")
         #expect(retried.contains(.log(.retrying(token: group[2], at: t(10)))))
     }
@@ -126,10 +126,10 @@ import Testing
         #expect(started(first) == [["a.json", "b.json"]])
         let members = tokens(first)
         _ = s.handle(.hostModels(host: 1, installed: ["e"], loaded: []), now: t(3))
-        let cut = s.handle(.attemptFailed(token: members[0], AttemptFailure(broken: true, retryable: true, attempts: 1)), now: t(4))
+        let cut = s.handle(.attemptFailed(token: members[0], AttemptFailure(.broken, attempts: 1)), now: t(4))
         #expect(cut.contains(.log(.moved(token: members[0], from: 0))))
         #expect(cut.contains(.start(token: members[0], name: nil, host: 1)), "at once on the other host, alone (the other member still holds host a)")
-        let second = s.handle(.attemptFailed(token: members[1], AttemptFailure(broken: true, retryable: true, attempts: 1)), now: t(4))
+        let second = s.handle(.attemptFailed(token: members[1], AttemptFailure(.broken, attempts: 1)), now: t(4))
         #expect(second.contains(.log(.moved(token: members[1], from: 0))))
         #expect(s.hosts[0].shared == 0 && s.hosts[0].generating.isEmpty)
     }
@@ -157,15 +157,15 @@ import Testing
         var s = scheduler()
         let busy = s.handle(.queued([QueuedRequest(name: "chat.json", model: "c", queuedAt: t(0))]), now: t(0))
         #expect(started(busy) == [["chat.json"]])
-        _ = s.handle(.lines([QueuedLine(token: -1, request: embed("b#1", at: 1))]), now: t(1))
+        _ = s.handle(.lines([QueuedLine(token: .line(1), request: embed("b#1", at: 1))]), now: t(1))
         _ = s.handle(.queued([embed("job.json", at: 2)]), now: t(2))
-        _ = s.handle(.lines([QueuedLine(token: -2, request: embed("b#2", at: 3))]), now: t(3))
+        _ = s.handle(.lines([QueuedLine(token: .line(2), request: embed("b#2", at: 3))]), now: t(3))
         let group = finish(tokens(busy), &s)
         guard case .startGroup(let members, host: 0)? = group.first else {
             Issue.record("no group: \(group)")
             return
         }
-        #expect(members.map(\.token).first == -1 && members.map(\.token).last == -2)
+        #expect(members.map(\.token).first == .line(1) && members.map(\.token).last == .line(2))
         #expect(members.map(\.name) == [nil, "job.json", nil])
     }
 }
