@@ -61,7 +61,7 @@ extension VibesSpoolCommand {
             var request: [String: JSONValue] = [:]
             if let input, input.hasSuffix(".json"), input != "-", FileManager.default.fileExists(atPath: input) {
                 guard let data = FileManager.default.contents(atPath: input),
-                    case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data)
+                    case .object(let object)? = try? JSONValue.parse(utf8: Array(data))
                 else {
                     printError("vibes-spool: \(input) is not a JSON object")
                     exitProcess(1)
@@ -89,7 +89,7 @@ extension VibesSpoolCommand {
                 var values = request["options"]?.objectValue ?? [:]
                 for option in options {
                     let (key, value) = option.split(separator: "=", maxSplits: 1).map(String.init).pair
-                    values[key] = (try? JSONDecoder().decode(JSONValue.self, from: Data(value.utf8))) ?? .string(value)
+                    values[key] = (try? JSONValue.parse(value)) ?? .string(value)
                 }
                 request["options"] = .object(values)
             }

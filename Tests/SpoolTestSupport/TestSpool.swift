@@ -91,6 +91,6 @@ package struct TestSpool {
 
     /// The JSON lines of a file.
     package func jsonLines(_ path: String) -> [JSONValue] {
-        (read(path) ?? "").split(separator: "\n").map { JSONValue.parse(String($0)) ?? .null }
+        (read(path) ?? "").split(separator: "\n").map { (try? JSONValue.parse(String($0))) ?? .null }
     }
 }

@@ -27,7 +27,7 @@ import VibesModels
         let frame = multipartFrame(boundary: "zz")
         let response = try RawHTTP.exchange(port: port, "POST", "/v1/files", headers: ["Content-Type: multipart/form-data; boundary=zz"],
             body: Array((frame.head + content + frame.tail).utf8))
-        return JSONValue.parse(utf8: Array(response.body.utf8))?["id"]?.stringValue
+        return (try? JSONValue.parse(utf8: Array(response.body.utf8)))?["id"]?.stringValue
     }
 
     func lines(_ count: Int, padding: Int = 0) -> String {
@@ -71,7 +71,7 @@ import VibesModels
         #expect(files == ["\(id).json", "\(id).jsonl"], "no record of the upload cut off")
         let (second, port2) = try await serve(t, log: "serve2")
         defer { second.signal(SIGKILL) }
-        let list = JSONValue.parse(utf8: Array(try RawHTTP.exchange(port: port2, "GET", "/v1/files").body.utf8))
+        let list = try? JSONValue.parse(utf8: Array(try RawHTTP.exchange(port: port2, "GET", "/v1/files").body.utf8))
         #expect(list?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [id])
         #expect(try RawHTTP.exchange(port: port2, "GET", "/v1/files/\(id)/content").body == kept, "the acknowledged file, whole")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(api)/tmp").isEmpty, "the cut upload was cleaned up")
@@ -84,7 +84,7 @@ import VibesModels
         let input = lines(400, padding: 6000)
         let file = try #require(try upload(port: port, input))
         let body = Array("{\"input_file_id\": \"\(file)\", \"endpoint\": \"/v1/embeddings\", \"completion_window\": \"24h\"}".utf8)
-        let acknowledged = JSONValue.parse(utf8: Array(try RawHTTP.exchange(port: port, "POST", "/v1/batches", headers: ["Content-Type: application/json"], body: body).body.utf8))?["id"]?.stringValue
+        let acknowledged = (try? JSONValue.parse(utf8: Array(try RawHTTP.exchange(port: port, "POST", "/v1/batches", headers: ["Content-Type: application/json"], body: body).body.utf8)))?["id"]?.stringValue
         let api = "\(t.spool.root)/api"
         for round in 0..<3 {
             // Kill serve while a create is under way: as soon as its staged record appears (or,

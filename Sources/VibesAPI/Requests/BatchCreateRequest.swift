@@ -18,7 +18,7 @@ package struct BatchCreateRequest: Sendable, Equatable {
     package var metadata: [String: String]?
 
     package init(body: [UInt8]) throws(APIError) {
-        guard let value = JSONValue.parse(utf8: body), let object = value.objectValue else {
+        guard let value = try? JSONValue.parse(utf8: body), let object = value.objectValue else {
             throw .invalid("The request body is not a JSON object.")
         }
         func string(_ key: String) throws(APIError) -> String {

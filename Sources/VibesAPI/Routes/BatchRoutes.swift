@@ -60,7 +60,7 @@ extension APIService {
         var reader = LineReader(fd: fd, path: path)
         var model: String?
         while let line = try reader.next() {
-            guard case .line(let number, let bytes, _) = line, let value = JSONValue.parse(utf8: bytes) else { continue }
+            guard case .line(let number, let bytes, _) = line, let value = try? JSONValue.parse(utf8: bytes) else { continue }
             if number == 1 { model = value["body"]?["model"]?.stringValue }
             if let url = value["url"]?.stringValue, url != endpoint {
                 throw APIError.invalid(

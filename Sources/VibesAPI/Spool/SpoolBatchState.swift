@@ -36,7 +36,7 @@ extension SpoolDirectory {
                 return .finished(progress)
             }
             let envelope = "\(failed)/\(id).error.json"
-            if let bytes = try? FileSystem.readFile(envelope), let value = JSONValue.parse(utf8: bytes) {
+            if let bytes = try? FileSystem.readFile(envelope), let value = try? JSONValue.parse(utf8: bytes) {
                 let at = (try? FileSystem.lstatPath(envelope)).flatMap { $0 }.map { Int64(FileSystem.seconds($0.st_mtim)) } ?? 0
                 return .failedWhole(message: value["error"]?["message"]?.stringValue ?? "the batch file failed", at: at)
             }

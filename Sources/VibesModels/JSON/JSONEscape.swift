@@ -2,8 +2,7 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-/// JSON's string escapes, for the readers that do without `JSONDecoder`: the stream's line
-/// scanner (``OllamaLineScanner``) and ``JSONValue/parse(utf8:)``.
+/// JSON's string escapes, for the project's JSON parser (``JSONParser``).
 enum JSONEscape {
     /// Reads one escape at `index` (just after its backslash) and appends what it stands for,
     /// as UTF-8; a `\u` high surrogate must be followed by its low one. `false`: not a valid

@@ -43,27 +43,10 @@ extension OllamaProvider {
         return try await send(.POST, "/api/chat", body: body, reading: reader, watchdog: watchdog)
     }
 
-    /// Decodes one reply object (a stream line or a whole reply), checking for `{"error": …}` before
-    /// anything else is read from it: such a line is a server error even at status 200.
+    /// Reads one reply object (a stream line or a whole reply) with the one reply reader
+    /// (``OllamaWire/ChatReply/read(_:)``): an `{"error": …}` object is a server error even at
+    /// status 200.
     static func decodeChatReply(_ line: ByteBuffer) throws -> OllamaWire.ChatReply {
-        try line.withUnsafeReadableBytes { try decodeChatReply($0) }
-    }
-
-    static func decodeChatReply(_ line: UnsafeRawBufferPointer) throws -> OllamaWire.ChatReply {
-        // The usual reply, read without JSON values; anything else as follows.
-        if let reply = OllamaLineScanner.reply(line) { return reply }
-        let json = JSONValue.parse(utf8: line)
-        guard let json, let reply = OllamaWire.ChatReply(json: json) else {
-            // An error object whose other fields are not a chat reply's is still an error.
-            if let error = json?["error"]?.stringValue {
-                throw ModelError.serverError(status: 200, message: error, midStream: true)
-            }
-            let text = String(decoding: line.prefix(200), as: UTF8.self)
-            throw ModelError.invalidResponse("the reply is not Ollama's JSON: \(text)")
-        }
-        if let error = reply.error {
-            throw ModelError.serverError(status: 200, message: error, midStream: true)
-        }
-        return reply
+        try line.withUnsafeReadableBytes { try OllamaWire.ChatReply.read($0) }
     }
 }

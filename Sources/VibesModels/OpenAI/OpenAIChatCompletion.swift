@@ -64,11 +64,6 @@ extension OpenAIChat {
 }
 
 extension JSONValue {
-    /// Parses JSON text; `nil` if it is not JSON.
-    public static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-    }
-
     /// The value as compact JSON text, keys sorted.
     public var compactJSON: String {
         String(decoding: jsonBytes, as: UTF8.self)

@@ -32,22 +32,22 @@
 /// | `n: 1`, `stream: false`, `logprobs: false` | nothing |
 /// | `user`, `metadata`, `store`, `service_tier`, `parallel_tool_calls`, `stream_options`, other fields | ignored |
 ///
-/// Refused (a ``RequestFieldError`` naming the field): `n` > 1, `stream: true`, `logprobs: true`,
+/// Refused (a ``InvalidRequest`` naming the field): `n` > 1, `stream: true`, `logprobs: true`,
 /// `top_logprobs`, a non-empty `logit_bias`, `audio` or `modalities` with `audio`, `functions`
 /// and `function_call` (the old form of `tools`), `tool_choice` `"required"` or a named tool
 /// (Ollama cannot force a call), remote image URLs, content parts other than text and images.
 public enum OpenAIChat {
     /// Translates an OpenAI chat completions request body.
-    /// - Throws: ``RequestFieldError`` naming the field at fault.
-    public static func request(from body: [String: JSONValue]) throws(RequestFieldError) -> ChatRequest {
+    /// - Throws: ``InvalidRequest`` naming the field at fault.
+    public static func request(from body: [String: JSONValue]) throws(InvalidRequest) -> ChatRequest {
         let fields = FieldReader(body)
         try refuseUnsupported(fields)
         let model = try fields.requiredString("model", "a string naming an Ollama model")
         guard let list = try fields.array("messages", "an array of messages") else {
-            throw RequestFieldError(field: "messages", "`messages`: required, expected an array of messages, found nothing")
+            throw InvalidRequest(field: "messages", "`messages`: required, expected an array of messages, found nothing")
         }
         guard !list.isEmpty else {
-            throw RequestFieldError(field: "messages", "`messages`: expected at least one message, found an empty array")
+            throw InvalidRequest(field: "messages", "`messages`: expected at least one message, found an empty array")
         }
         var messages: [ChatMessage] = []
         var toolNames: [String: String] = [:]
@@ -75,7 +75,7 @@ public enum OpenAIChat {
         return request
     }
 
-    private static func refuseUnsupported(_ fields: FieldReader) throws(RequestFieldError) {
+    private static func refuseUnsupported(_ fields: FieldReader) throws(InvalidRequest) {
         if let n = try fields.int("n", minimum: 1), n > 1 {
             throw .refused("n", "expected 1, found \(n): one choice per line (send one line per completion wanted)")
         }
@@ -99,8 +99,8 @@ public enum OpenAIChat {
         }
     }
 
-    private static func message(_ value: JSONValue, field: String, toolNames: [String: String]) throws(RequestFieldError) -> ChatMessage {
-        guard case .object(let object) = value else { throw .wrongType(field, expected: "a message object", found: value) }
+    private static func message(_ value: JSONValue, field: String, toolNames: [String: String]) throws(InvalidRequest) -> ChatMessage {
+        guard case .object(let object) = value else { throw .wrongValue(field, expected: "a message object", found: value) }
         let fields = FieldReader(object, path: field + ".")
         let roleName = try fields.requiredString("role", "system, developer, user, assistant or tool")
         let role: ChatRole
@@ -110,7 +110,7 @@ public enum OpenAIChat {
         case "assistant": role = .assistant
         case "tool": role = .tool
         default:
-            throw RequestFieldError(field: "\(field).role", "`\(field).role`: expected system, developer, user, assistant or tool, found \"\(roleName)\"")
+            throw InvalidRequest(field: "\(field).role", "`\(field).role`: expected system, developer, user, assistant or tool, found \"\(roleName)\"")
         }
         var message = ChatMessage(role: role, content: "")
         switch fields.value("content") {
@@ -127,7 +127,7 @@ public enum OpenAIChat {
             }
             message.content = texts.joined(separator: "\n")
         case let other?:
-            throw .wrongType("\(field).content", expected: "a string or an array of content parts", found: other)
+            throw .wrongValue("\(field).content", expected: "a string or an array of content parts", found: other)
         }
         for (index, call) in (try fields.array("tool_calls") ?? []).enumerated() {
             message.toolCalls.append(try toolCall(call, field: "\(field).tool_calls[\(index)]"))
@@ -140,8 +140,8 @@ public enum OpenAIChat {
 
     private enum Part { case text(String), image(String) }
 
-    private static func part(_ value: JSONValue, field: String) throws(RequestFieldError) -> Part {
-        guard case .object(let object) = value else { throw .wrongType(field, expected: "a content part object", found: value) }
+    private static func part(_ value: JSONValue, field: String) throws(InvalidRequest) -> Part {
+        guard case .object(let object) = value else { throw .wrongValue(field, expected: "a content part object", found: value) }
         let fields = FieldReader(object, path: field + ".")
         switch try fields.requiredString("type", "\"text\" or \"image_url\"") {
         case "text":
@@ -153,7 +153,7 @@ public enum OpenAIChat {
             } else if let text = try? fields.string("image_url") {
                 url = text
             } else {
-                throw RequestFieldError(field: "\(field).image_url.url", "`\(field).image_url.url`: required, expected a data: URL, found nothing")
+                throw InvalidRequest(field: "\(field).image_url.url", "`\(field).image_url.url`: required, expected a data: URL, found nothing")
             }
             return .image(try imagePayload(url, field: "\(field).image_url.url"))
         case let other:
@@ -162,25 +162,25 @@ public enum OpenAIChat {
     }
 
     /// The base64 payload of a `data:` URL. Remote URLs are refused: nothing is fetched.
-    static func imagePayload(_ url: String, field: String) throws(RequestFieldError) -> String {
+    static func imagePayload(_ url: String, field: String) throws(InvalidRequest) -> String {
         if url.hasPrefix("http://") || url.hasPrefix("https://") {
             throw .refused(field, "remote image URLs are not fetched; embed the image as a data: URL (data:image/png;base64,…)")
         }
         guard url.hasPrefix("data:"), let marker = url.firstRange(of: ";base64,") else {
-            throw .refused(field, "expected a data: URL with base64 content (data:image/png;base64,…), found \(RequestFieldError.describe(.string(url)))")
+            throw .refused(field, "expected a data: URL with base64 content (data:image/png;base64,…), found \(InvalidRequest.show(.string(url)))")
         }
         return String(url[marker.upperBound...])
     }
 
-    private static func toolCall(_ value: JSONValue, field: String) throws(RequestFieldError) -> ToolCall {
+    private static func toolCall(_ value: JSONValue, field: String) throws(InvalidRequest) -> ToolCall {
         guard let name = value["function"]?["name"]?.stringValue else {
-            throw RequestFieldError(field: field, "`\(field)`: expected {\"type\": \"function\", \"function\": {\"name\": …, \"arguments\": \"{…}\"}}, found \(RequestFieldError.describe(value))")
+            throw InvalidRequest(field: field, "`\(field)`: expected {\"type\": \"function\", \"function\": {\"name\": …, \"arguments\": \"{…}\"}}, found \(InvalidRequest.show(value))")
         }
         var arguments: JSONValue = [:]
         switch value["function"]?["arguments"] {
         case .string(let text)?:
-            guard let parsed = JSONValue.parse(text) else {
-                throw .refused("\(field).function.arguments", "expected a string holding a JSON object, found \(RequestFieldError.describe(.string(text)))")
+            guard let parsed = try? JSONValue.parse(text) else {
+                throw .refused("\(field).function.arguments", "expected a string holding a JSON object, found \(InvalidRequest.show(.string(text)))")
             }
             arguments = parsed
         case .object(let object)?: arguments = .object(object)
@@ -189,7 +189,7 @@ public enum OpenAIChat {
         return ToolCall(id: value["id"]?.stringValue, name: name, arguments: arguments)
     }
 
-    private static func format(_ fields: FieldReader) throws(RequestFieldError) -> ResponseFormat? {
+    private static func format(_ fields: FieldReader) throws(InvalidRequest) -> ResponseFormat? {
         guard let format = try fields.objectValue("response_format") else { return nil }
         let inner = FieldReader(format, path: "response_format.")
         switch try inner.requiredString("type", "\"text\", \"json_object\" or \"json_schema\"") {
@@ -197,30 +197,30 @@ public enum OpenAIChat {
         case "json_object": return .json
         case "json_schema":
             guard let schema = try inner.objectValue("json_schema")?["schema"], case .object = schema else {
-                throw RequestFieldError(field: "response_format.json_schema.schema", "`response_format.json_schema.schema`: required, expected a JSON Schema object, found nothing")
+                throw InvalidRequest(field: "response_format.json_schema.schema", "`response_format.json_schema.schema`: required, expected a JSON Schema object, found nothing")
             }
             return .schema(schema)
         case let other:
-            throw RequestFieldError(field: "response_format.type", "`response_format.type`: expected \"text\", \"json_object\" or \"json_schema\", found \"\(other)\"")
+            throw InvalidRequest(field: "response_format.type", "`response_format.type`: expected \"text\", \"json_object\" or \"json_schema\", found \"\(other)\"")
         }
     }
 
-    private static func think(_ fields: FieldReader) throws(RequestFieldError) -> ThinkSetting? {
+    private static func think(_ fields: FieldReader) throws(InvalidRequest) -> ThinkSetting? {
         guard let effort = try fields.string("reasoning_effort") else { return nil }
         switch effort {
         case "low", "medium", "high": return .level(effort)
         case "none", "minimal": return .enabled(false)
         default:
-            throw RequestFieldError(field: "reasoning_effort", "`reasoning_effort`: expected none, minimal, low, medium or high, found \"\(effort)\"")
+            throw InvalidRequest(field: "reasoning_effort", "`reasoning_effort`: expected none, minimal, low, medium or high, found \"\(effort)\"")
         }
     }
 
-    private static func tools(_ fields: FieldReader) throws(RequestFieldError) -> [ToolDefinition] {
+    private static func tools(_ fields: FieldReader) throws(InvalidRequest) -> [ToolDefinition] {
         switch fields.value("tool_choice") {
         case nil, .string("auto")?: break
         case .string("none")?: return []
         case let other?:
-            throw .refused("tool_choice", "expected \"auto\" or \"none\", found \(RequestFieldError.describe(other)): Ollama cannot force a tool call")
+            throw .refused("tool_choice", "expected \"auto\" or \"none\", found \(InvalidRequest.show(other)): Ollama cannot force a tool call")
         }
         var tools: [ToolDefinition] = []
         for (index, item) in (try fields.array("tools") ?? []).enumerated() {
@@ -228,7 +228,7 @@ public enum OpenAIChat {
             guard case .object = item, item["type"] == "function", let function = item["function"]?.objectValue,
                 let name = function["name"]?.stringValue
             else {
-                throw RequestFieldError(field: field, "`\(field)`: expected {\"type\": \"function\", \"function\": {\"name\": …, \"parameters\": {…}}}, found \(RequestFieldError.describe(item))")
+                throw InvalidRequest(field: field, "`\(field)`: expected {\"type\": \"function\", \"function\": {\"name\": …, \"parameters\": {…}}}, found \(InvalidRequest.show(item))")
             }
             tools.append(ToolDefinition(name: name, description: function["description"]?.stringValue, parameters: function["parameters"], raw: item))
         }

@@ -23,8 +23,8 @@
 /// | `usage.prompt_tokens`, `usage.total_tokens` | `prompt_eval_count` (0 when not reported) |
 public enum OpenAIEmbeddings {
     /// Translates an OpenAI embeddings request body.
-    /// - Throws: ``RequestFieldError`` naming the field at fault.
-    public static func request(from body: [String: JSONValue]) throws(RequestFieldError) -> EmbedRequest {
+    /// - Throws: ``InvalidRequest`` naming the field at fault.
+    public static func request(from body: [String: JSONValue]) throws(InvalidRequest) -> EmbedRequest {
         let fields = FieldReader(body)
         let model = try fields.requiredString("model", "a string naming an Ollama model")
         let input = try inputList(fields)
@@ -35,15 +35,15 @@ public enum OpenAIEmbeddings {
     }
 
     /// `input`: a string or a non-empty array of strings (also for Ollama's `/api/embed` body).
-    static func inputList(_ fields: FieldReader) throws(RequestFieldError) -> [String] {
+    static func inputList(_ fields: FieldReader) throws(InvalidRequest) -> [String] {
         if case .array(let items)? = fields.value("input"), items.contains(where: { $0.doubleValue != nil || $0.arrayValue != nil }) {
             throw .refused("input", "token arrays are not supported; send the texts as strings")
         }
         guard let input = try fields.stringOrList("input") else {
-            throw RequestFieldError(field: "input", "`input`: required, expected a string or an array of strings, found nothing")
+            throw InvalidRequest(field: "input", "`input`: required, expected a string or an array of strings, found nothing")
         }
         guard !input.isEmpty else {
-            throw RequestFieldError(field: "input", "`input`: expected at least one text, found an empty array")
+            throw InvalidRequest(field: "input", "`input`: expected at least one text, found an empty array")
         }
         return input
     }
@@ -66,8 +66,8 @@ public enum OpenAIEmbeddings {
 /// Ollama's own `/api/embed` body read into an ``EmbedRequest``.
 public enum OllamaEmbedBody {
     /// `{model, input, truncate?, options?, keep_alive?, dimensions?}`.
-    /// - Throws: ``RequestFieldError`` naming the field at fault.
-    public static func request(from body: [String: JSONValue]) throws(RequestFieldError) -> EmbedRequest {
+    /// - Throws: ``InvalidRequest`` naming the field at fault.
+    public static func request(from body: [String: JSONValue]) throws(InvalidRequest) -> EmbedRequest {
         let fields = FieldReader(body)
         let model = try fields.requiredString("model", "a string naming an Ollama model")
         return EmbedRequest(

@@ -46,8 +46,14 @@ package struct BatchLine: Sendable, Hashable {
             throw BatchLineProblem("a blank line (every line must be a request)")
         }
         // One parser for validation and for running (``JSONValue/parse(utf8:)``), so a line
-        // valid at one is valid at the other.
-        guard let value = JSONValue.parse(utf8: bytes) else { throw BatchLineProblem("not valid JSON") }
+        // valid at one is valid at the other. The line's number is the caller's: the column says
+        // where in the line.
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(utf8: bytes)
+        } catch {
+            throw BatchLineProblem("not valid JSON (column \(error.column): \(error.reason))")
+        }
         guard case .object(let object) = value, case .string(let customID)? = object["custom_id"], object["method"] == "POST",
             let url = object["url"]?.stringValue.flatMap(BatchURL.init(rawValue:)), case .object(let body)? = object["body"]
         else { throw problem(value) }

@@ -83,7 +83,7 @@ package struct BatchProgress: Sendable, Hashable {
     /// What a previous progress file tells after a crash: its times, host counts and a cancel
     /// under way.
     mutating func adopt(previous bytes: [UInt8]) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { return }
+        guard let value = try? JSONValue.parse(utf8: bytes) else { return }
         if let created = value["created_at"]?.stringValue.flatMap(RFC3339.parse) { createdAt = created }
         inProgressAt = value["in_progress_at"]?.stringValue.flatMap(RFC3339.parse)
         for (host, count) in value["host_counts"]?.objectValue ?? [:] {

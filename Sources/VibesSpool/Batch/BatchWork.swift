@@ -26,22 +26,14 @@ extension BatchLine {
         do {
             switch url {
             case .ollamaChat: return .chat(try JobRequest(object: body).chat)
-            case .chatCompletions: return .chat(try Self.translated { try OpenAIChat.request(from: body) })
-            case .embeddings: return .embed(try Self.translated { try OpenAIEmbeddings.request(from: body) })
-            case .ollamaEmbed: return .embed(try Self.translated { try OllamaEmbedBody.request(from: body) })
+            case .chatCompletions: return .chat(try OpenAIChat.request(from: body))
+            case .embeddings: return .embed(try OpenAIEmbeddings.request(from: body))
+            case .ollamaEmbed: return .embed(try OllamaEmbedBody.request(from: body))
             }
         } catch let invalid as InvalidRequest {
             return .invalid(invalid)
         } catch {
             return .invalid(InvalidRequest(field: nil, "\(error)"))
-        }
-    }
-
-    private static func translated<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as RequestFieldError {
-            throw InvalidRequest(field: error.field, error.message)
         }
     }
 }

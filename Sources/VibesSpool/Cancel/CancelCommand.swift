@@ -109,7 +109,7 @@ extension SpoolDirectory {
     /// Whether a finished record says the job or batch was cancelled (kind `cancelled`, or a
     /// batch's status `cancelled`/`expired`).
     func recordSaysCancelled(_ record: String) -> Bool {
-        guard let bytes = try? FileSystem.readFile("\(root)/\(record)"), let value = JSONValue.parse(utf8: bytes) else { return false }
+        guard let bytes = try? FileSystem.readFile("\(root)/\(record)"), let value = try? JSONValue.parse(utf8: bytes) else { return false }
         if let kind = value["error"]?["kind"]?.stringValue { return kind == JobErrorKind.cancelled.rawValue }
         return ["cancelled", "expired"].contains(value["status"]?.stringValue ?? "")
     }

@@ -18,7 +18,7 @@ package enum CancelReason: String, Sendable, Equatable {
     /// What a cancel file's content asks for: `{"reason": "expired"}` is an expiry; anything
     /// else (empty, whitespace, other JSON, not JSON) is a plain cancel.
     static func parse(_ bytes: [UInt8]) -> CancelReason {
-        guard bytes.contains(where: { $0 > 0x20 }), let value = JSONValue.parse(utf8: bytes),
+        guard bytes.contains(where: { $0 > 0x20 }), let value = try? JSONValue.parse(utf8: bytes),
             value["reason"]?.stringValue == "expired"
         else { return .cancelled }
         return .expired

@@ -25,7 +25,7 @@ public struct BatchCounts: Sendable, Hashable {
 
     /// Reads `ID.batch.json`; `nil` when it is not (yet) a progress file.
     public init?(progressFile bytes: [UInt8]) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), let id = value["id"]?.stringValue,
+        guard let value = try? JSONValue.parse(utf8: bytes), let id = value["id"]?.stringValue,
             let counts = value["request_counts"]
         else { return nil }
         self.id = id
@@ -79,7 +79,7 @@ extension SpoolDirectory {
                 return .completed(counts, outputPath: finished.output)
             }
             if let bytes = try FileSystem.readFile("\(failed)/\(id).error.json") {
-                let envelope = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+                let envelope = try? JSONValue.parse(utf8: bytes)
                 return .failed(message: envelope?["error"]?["message"]?.stringValue ?? "the batch failed")
             }
             if let bytes = try FileSystem.readFile(running.progress), let counts = BatchCounts(progressFile: bytes), counts != last {

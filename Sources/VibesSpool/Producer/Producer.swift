@@ -107,7 +107,7 @@ extension SpoolDirectory {
             if FileSystem.exists("\(failed)/\(id).error.json") {
                 try drain()
                 let envelope = try FileSystem.readFile("\(failed)/\(id).error.json") ?? []
-                let value = try? JSONDecoder().decode(JSONValue.self, from: Data(envelope))
+                let value = try? JSONValue.parse(utf8: envelope)
                 return .failed(message: value?["error"]?["message"]?.stringValue ?? "the job failed (see \(failed)/\(id).error.json)")
             }
             let partialPath = "\(active)/\(id).partial"

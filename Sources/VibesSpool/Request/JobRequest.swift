@@ -2,30 +2,7 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import VibesModels
-
-/// A request file that breaks the contract's request table.
-package struct InvalidRequest: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The field at fault (`model`, `messages[2].role`), or `nil` for the file as a whole.
-    package var field: String?
-    package var message: String
-
-    package init(field: String?, _ message: String) {
-        self.field = field
-        self.message = message
-    }
-
-    static func wrongType(_ field: String, expected: String, found: JSONValue) -> InvalidRequest {
-        InvalidRequest(field: field, "`\(field)`: expected \(expected), found \(found.typeName)")
-    }
-
-    package var description: String { message }
-}
 
 /// A parsed, valid request file.
 package struct JobRequest: Sendable {
@@ -52,14 +29,11 @@ package struct JobRequest: Sendable {
     /// Parses a request file's bytes.
     /// - Throws: ``InvalidRequest`` naming the field, what was expected and what was found.
     package static func parse(_ bytes: [UInt8]) throws -> JobRequest {
-        if let failure = StrictJSON.firstError(in: bytes) {
-            throw InvalidRequest(field: nil, "the file is not valid JSON (\(failure))")
-        }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            value = try JSONValue.parse(utf8: bytes)
         } catch {
-            throw InvalidRequest(field: nil, "the file is not valid JSON (\(describe(error)))")
+            throw InvalidRequest(field: nil, "the file is not valid JSON (\(error))")
         }
         guard case .object(let object) = value else {
             throw InvalidRequest(field: nil, "expected a JSON object, found \(value.typeName)")
@@ -70,9 +44,7 @@ package struct JobRequest: Sendable {
     /// What an invalid request still tells, for its error envelope: a valid `id`, the `model`
     /// if it is a string, and `metadata`. All `nil` when the file is not a JSON object.
     package static func salvage(_ bytes: [UInt8]) -> (id: String?, model: String?, metadata: JSONValue?) {
-        guard StrictJSON.firstError(in: bytes) == nil,
-            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), case .object(let object) = value
-        else {
+        guard case .object(let object)? = try? JSONValue.parse(utf8: bytes) else {
             return (nil, nil, nil)
         }
         let id = object["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil }
@@ -140,7 +112,7 @@ package struct JobRequest: Sendable {
             switch think {
             case .bool(let flag): settings.think = .enabled(flag)
             case .string(let level) where ["low", "medium", "high"].contains(level): settings.think = .level(level)
-            default: throw InvalidRequest(field: "think", "`think`: expected true, false, \"low\", \"medium\" or \"high\", found \(Self.show(think))")
+            default: throw InvalidRequest(field: "think", "`think`: expected true, false, \"low\", \"medium\" or \"high\", found \(InvalidRequest.show(think))")
             }
         }
         var tools: [ToolDefinition] = []
@@ -156,7 +128,7 @@ package struct JobRequest: Sendable {
         if let idValue = object["id"] {
             guard case .string(let id) = idValue else { throw InvalidRequest.wrongType("id", expected: "a string", found: idValue) }
             guard Self.isValidID(id) else {
-                throw InvalidRequest(field: "id", "`id`: expected 1 to 128 of [A-Za-z0-9._-], not starting with '.', found \(Self.show(idValue))")
+                throw InvalidRequest(field: "id", "`id`: expected 1 to 128 of [A-Za-z0-9._-], not starting with '.', found \(InvalidRequest.show(idValue))")
             }
             self.id = id
         } else {
@@ -170,7 +142,7 @@ package struct JobRequest: Sendable {
         self.metadata = object["metadata"]
         if let priorityValue = object["priority"] {
             guard case .int(let priority) = priorityValue, (-100...100).contains(priority) else {
-                throw InvalidRequest(field: "priority", "`priority`: expected an integer from -100 to 100, found \(Self.show(priorityValue))")
+                throw InvalidRequest(field: "priority", "`priority`: expected an integer from -100 to 100, found \(InvalidRequest.show(priorityValue))")
             }
             self.priority = Int(priority)
         }
@@ -184,7 +156,7 @@ package struct JobRequest: Sendable {
             throw InvalidRequest(field: "\(field).role", "`\(field).role`: required, expected system, user, assistant or tool, found nothing")
         }
         guard case .string(let roleText) = roleValue, let role = ChatRole(rawValue: roleText) else {
-            throw InvalidRequest(field: "\(field).role", "`\(field).role`: expected system, user, assistant or tool, found \(show(roleValue))")
+            throw InvalidRequest(field: "\(field).role", "`\(field).role`: expected system, user, assistant or tool, found \(InvalidRequest.show(roleValue))")
         }
         var content = ""
         if let contentValue = object["content"] {
@@ -204,7 +176,7 @@ package struct JobRequest: Sendable {
             guard case .array(let items) = callList else { throw InvalidRequest.wrongType("\(field).tool_calls", expected: "an array", found: callList) }
             for (index, item) in items.enumerated() {
                 guard let name = item["function"]?["name"]?.stringValue else {
-                    throw InvalidRequest(field: "\(field).tool_calls[\(index)]", "`\(field).tool_calls[\(index)]`: expected {\"function\": {\"name\": …, \"arguments\": {…}}}, found \(show(item))")
+                    throw InvalidRequest(field: "\(field).tool_calls[\(index)]", "`\(field).tool_calls[\(index)]`: expected {\"function\": {\"name\": …, \"arguments\": {…}}}, found \(InvalidRequest.show(item))")
                 }
                 toolCalls.append(ToolCall(id: item["id"]?.stringValue, name: name, arguments: item["function"]?["arguments"] ?? [:]))
             }
@@ -224,7 +196,7 @@ package struct JobRequest: Sendable {
 
     /// A number of seconds, or a Go-style duration string (`"90s"`, `"5m"`, `"1h30m"`, `"1.5h"`).
     static func duration(_ value: JSONValue, field: String) throws -> Duration {
-        let invalid = InvalidRequest(field: field, "`\(field)`: expected a positive number of seconds or a duration like \"30s\", \"5m\", \"1h30m\", found \(show(value))")
+        let invalid = InvalidRequest(field: field, "`\(field)`: expected a positive number of seconds or a duration like \"30s\", \"5m\", \"1h30m\", found \(InvalidRequest.show(value))")
         let seconds: Double
         switch value {
         case .int, .double: seconds = value.doubleValue!
@@ -254,22 +226,5 @@ package struct JobRequest: Sendable {
             rest = rest.dropFirst(unit.0.count)
         }
         return total
-    }
-
-    static func show(_ value: JSONValue) -> String {
-        switch value {
-        case .string(let text): "\"\(text.count > 80 ? String(text.prefix(80)) + "…" : text)\""
-        case .bool(let flag): "\(flag)"
-        case .int(let number): "\(number)"
-        case .double(let number): "\(number)"
-        default: value.typeName
-        }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            return context.underlyingError.map { "\(context.debugDescription) \($0)" } ?? context.debugDescription
-        }
-        return "\(error)"
     }
 }

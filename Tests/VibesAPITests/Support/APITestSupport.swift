@@ -50,7 +50,7 @@ func batchLines(_ count: Int, url: String = "/v1/chat/completions", model: Strin
 }
 
 extension TestResponse {
-    var json: JSONValue? { JSONValue.parse(utf8: Array(body.readableBytesView)) }
+    var json: JSONValue? { try? JSONValue.parse(utf8: Array(body.readableBytesView)) }
     var text: String { String(buffer: body) }
 }
 

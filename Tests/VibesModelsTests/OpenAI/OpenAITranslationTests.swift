@@ -9,14 +9,14 @@ import VibesModels
 /// OpenAI's chat and embeddings shapes, as documented in its API reference, both ways.
 @Suite struct OpenAITranslationTests {
     func body(_ text: String) throws -> [String: JSONValue] {
-        try #require(JSONValue.parse(text)?.objectValue, "not a JSON object: \(text)")
+        try #require((try? JSONValue.parse(text))?.objectValue, "not a JSON object: \(text)")
     }
 
-    func refusal(_ text: String) throws -> RequestFieldError? {
+    func refusal(_ text: String) throws -> InvalidRequest? {
         do {
             _ = try OpenAIChat.request(from: try body(text))
             return nil
-        } catch let error as RequestFieldError {
+        } catch let error as InvalidRequest {
             return error
         }
     }
@@ -143,8 +143,8 @@ import VibesModels
             (#"{"model":"m","input":"x","encoding_format":"base64"}"#, "encoding_format"), (#"{"input":"x"}"#, "model"),
             (#"{"model":"m","input":"x","dimensions":0}"#, "dimensions"),
         ] {
-            #expect(throws: RequestFieldError.self, "\(text)") { try OpenAIEmbeddings.request(from: try body(text)) }
-            do { _ = try OpenAIEmbeddings.request(from: try body(text)) } catch let error as RequestFieldError { #expect(error.field == field, "\(text)") }
+            #expect(throws: InvalidRequest.self, "\(text)") { try OpenAIEmbeddings.request(from: try body(text)) }
+            do { _ = try OpenAIEmbeddings.request(from: try body(text)) } catch let error as InvalidRequest { #expect(error.field == field, "\(text)") }
         }
     }
 

@@ -68,6 +68,13 @@ import VibesModels
         #expect(tail.message.contains("line 4: a blank line"))
     }
 
+    @Test func aLineThatIsNotJSONNamesTheColumnAndWhy() throws {
+        let text = TestSpool.line("a") + "\n" + #"{"custom_id": "b", "method": "POST",}"# + "\n"
+        let result = try invalid(text)
+        #expect(result.lines == [2])
+        #expect(result.message.contains("line 2: not valid JSON (column 36: a trailing comma before '}')"), "\(result.message)")
+    }
+
     @Test func aRepeatedCustomIDNamesBothLines() throws {
         let result = try invalid([TestSpool.line("x"), TestSpool.line("y"), TestSpool.line("x")].joined(separator: "\n"))
         #expect(result.lines == [3])

@@ -14,9 +14,9 @@ import NIOHTTP1
 /// Reads one streamed `/api/chat` reply where its bytes arrive: on the HTTP connection's event
 /// loop, as AsyncHTTPClient hands over each piece of the body.
 ///
-/// Each piece is cut into lines, each line decoded (``OllamaLineScanner``, `decodeChatReply` for the
-/// rest), and the text of all its lines goes out at once: to a ``ChatTextSink`` (one call), or
-/// as chunks into a ``ChunkQueue``. The piece is then done with, so the connection reads on at
+/// Each piece is cut into lines, each line read (``OllamaWire/ChatReply/read(_:)``), and the
+/// text of all its lines goes out at once: to a ``ChatTextSink`` (one call), or as chunks into a
+/// ``ChunkQueue``. The piece is then done with, so the connection reads on at
 /// once: no thread hop, no task switch, nothing held back.
 ///
 /// That is also what keeps the text of a broken stream. AsyncHTTPClient keeps the pieces that
@@ -121,29 +121,19 @@ final class OllamaStreamReader: OllamaReplyReader, @unchecked Sendable {
     /// Decodes one line into this piece's text (sink) or chunks (queue).
     private func decode(_ line: UnsafeRawBufferPointer) throws {
         guard !sawDone else { return }
+        let reply = try OllamaWire.ChatReply.read(line)
         switch output {
         case .sink:
-            if OllamaLineScanner.scan(line, text: &text, thinking: &thinking) != nil { return }
-            let chunk = try OllamaProvider.decodeChatReply(line).chunk
-            text.append(contentsOf: chunk.textDelta.utf8)
-            thinking.append(contentsOf: chunk.thinkingDelta.utf8)
-            absorb(chunk)
-        case .queue:
-            let chunk: ChatChunk
-            if let fields = OllamaLineScanner.scan(line, text: &text, thinking: &thinking) {
-                chunk = ChatChunk(
-                    textDelta: String(decoding: text, as: UTF8.self),
-                    thinkingDelta: String(decoding: thinking, as: UTF8.self),
-                    model: fields.model.map { String(decoding: UnsafeRawBufferPointer(rebasing: line[$0]), as: UTF8.self) },
-                    createdAt: fields.createdAt.flatMap { RFC3339.parse(String(decoding: UnsafeRawBufferPointer(rebasing: line[$0]), as: UTF8.self)) })
-                textBytes += text.count
-                text.removeAll(keepingCapacity: true)
-                thinking.removeAll(keepingCapacity: true)
-            } else {
-                chunk = try OllamaProvider.decodeChatReply(line).chunk
-                textBytes += chunk.textDelta.utf8.count
-                absorb(chunk)
+            if let message = reply.message {
+                text.append(contentsOf: message.content.utf8)
+                if let more = message.thinking { thinking.append(contentsOf: more.utf8) }
             }
+            // A token line is done with; the final line and tool calls also shape the response.
+            if reply.done == true || reply.message?.toolCalls != nil { absorb(reply.chunk) }
+        case .queue:
+            let chunk = reply.chunk
+            textBytes += chunk.textDelta.utf8.count
+            absorb(chunk)
             chunks.append(chunk)
         }
     }

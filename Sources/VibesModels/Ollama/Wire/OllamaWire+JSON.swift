@@ -2,10 +2,8 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-/// The chat body and reply, written and read without Foundation's `Encoder`/`Decoder` machinery
-/// (a batch line pays for both once per request; with `JSONEncoder` and `JSONDecoder` they were
-/// a tenth of a line's cost). The same JSON as the `Codable` conformances: keys whose value is
-/// `nil` are left out; a reply field of the wrong type makes the reply invalid, as it did.
+/// The chat body, written with the project's JSON writer (a batch line writes one per request):
+/// keys whose value is `nil` are left out, as the `Encodable` conformance leaves them.
 extension OllamaWire.ChatBody {
     /// Compact JSON, keys in the order of the type's fields.
     var jsonBytes: [UInt8] {
@@ -47,31 +45,6 @@ extension OllamaWire.Message {
         object.string("tool_name", toolName)
         out = object.finish()
     }
-
-    /// A message of a reply; `nil` when it is not one (a field of the wrong type, no role or content).
-    init?(json: JSONValue) {
-        guard case .object(let fields) = json, let role = fields["role"]?.stringValue,
-            let content = fields["content"]?.stringValue,
-            let thinking = JSONRead.string(fields["thinking"]), let toolName = JSONRead.string(fields["tool_name"])
-        else { return nil }
-        self.init(role: role, content: content, thinking: thinking.value, images: nil, toolCalls: nil, toolName: toolName.value)
-        switch fields["images"] {
-        case nil, .null?: break
-        case .array(let values)?:
-            let images = values.compactMap(\.stringValue)
-            guard images.count == values.count else { return nil }
-            self.images = images
-        default: return nil
-        }
-        switch fields["tool_calls"] {
-        case nil, .null?: break
-        case .array(let values)?:
-            let calls = values.compactMap(OllamaWire.WireToolCall.init(json:))
-            guard calls.count == values.count else { return nil }
-            toolCalls = calls
-        default: return nil
-        }
-    }
 }
 
 extension OllamaWire.WireToolCall {
@@ -82,31 +55,6 @@ extension OllamaWire.WireToolCall {
         else { return nil }
         let arguments: JSONValue? = function["arguments"].flatMap { $0 == .null ? nil : $0 }
         self.init(id: id.value, function: Function(index: index.value.map { Int($0) }, name: name, arguments: arguments))
-    }
-}
-
-extension OllamaWire.ChatReply {
-    /// A reply (or stream line) from its JSON; `nil` when it is not one.
-    init?(json: JSONValue) {
-        guard case .object(let fields) = json,
-            let error = JSONRead.string(fields["error"]), let model = JSONRead.string(fields["model"]),
-            let createdAt = JSONRead.string(fields["created_at"]), let done = JSONRead.bool(fields["done"]),
-            let doneReason = JSONRead.string(fields["done_reason"]),
-            let totalDuration = JSONRead.int(fields["total_duration"]), let loadDuration = JSONRead.int(fields["load_duration"]),
-            let promptEvalCount = JSONRead.int(fields["prompt_eval_count"]),
-            let promptEvalDuration = JSONRead.int(fields["prompt_eval_duration"]),
-            let evalCount = JSONRead.int(fields["eval_count"]), let evalDuration = JSONRead.int(fields["eval_duration"])
-        else { return nil }
-        var message: OllamaWire.Message?
-        if let value = fields["message"], value != .null {
-            guard let read = OllamaWire.Message(json: value) else { return nil }
-            message = read
-        }
-        self.init(
-            error: error.value, model: model.value, createdAt: createdAt.value, message: message, done: done.value,
-            doneReason: doneReason.value, totalDuration: totalDuration.value, loadDuration: loadDuration.value,
-            promptEvalCount: promptEvalCount.value.map { Int($0) }, promptEvalDuration: promptEvalDuration.value,
-            evalCount: evalCount.value.map { Int($0) }, evalDuration: evalDuration.value)
     }
 }
 

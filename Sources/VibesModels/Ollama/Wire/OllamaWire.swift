@@ -70,7 +70,7 @@ enum OllamaWire {
     // MARK: Responses
 
     /// One `/api/chat` reply object (a whole reply, or one NDJSON line of a stream).
-    struct ChatReply: Decodable {
+    struct ChatReply {
         /// Set on an error line (`{"error": …}`, or a look-alike's final line with `error`).
         var error: String?
         var model: String?
@@ -84,18 +84,6 @@ enum OllamaWire {
         var promptEvalDuration: Int64?
         var evalCount: Int?
         var evalDuration: Int64?
-
-        enum CodingKeys: String, CodingKey {
-            case error, model, message, done
-            case createdAt = "created_at"
-            case doneReason = "done_reason"
-            case totalDuration = "total_duration"
-            case loadDuration = "load_duration"
-            case promptEvalCount = "prompt_eval_count"
-            case promptEvalDuration = "prompt_eval_duration"
-            case evalCount = "eval_count"
-            case evalDuration = "eval_duration"
-        }
     }
 
     /// `{"error": "…"}`, Ollama's error body, also sent as a line mid-stream.
