@@ -2,11 +2,6 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import VibesModels
 
 /// The lines of a batch's output and errors files, in OpenAI's batch output format.
@@ -18,36 +13,52 @@ import VibesModels
 enum BatchOutputLine {
     /// One whole line, newline included.
     static func success(customID: String, body: JSONValue) -> [UInt8] {
-        var line = Array("{\"id\":\"\(BatchIDs.make("batch_req_"))\",\"custom_id\":".utf8)
-        JSONValue.write(string: customID, into: &line)
-        line += ",\"response\":{\"status_code\":200,\"request_id\":\"\(BatchIDs.make("req_"))\",\"body\":".utf8
-        body.write(into: &line)
-        line += "},\"error\":null}\n".utf8
-        return line
+        var json = start(customID)
+        json.beginObject("response")
+        json.member("status_code", 200)
+        json.member("request_id", .string(BatchIDs.make("req_")))
+        json.member("body", body)
+        json.endObject()
+        json.member("error", nil)
+        return end(json)
     }
 
     /// One whole error line, newline included.
     static func failure(customID: String, url: BatchURL, failure: JobFailure) -> [UInt8] {
-        var line = Array("{\"id\":\"\(BatchIDs.make("batch_req_"))\",\"custom_id\":".utf8)
-        JSONValue.write(string: customID, into: &line)
-        line += ",\"response\":".utf8
+        var json = start(customID)
         if let status = failure.httpStatus {
             let text = JSONValue.string(failure.detail ?? failure.message)
             // The error body in the shape the line's API uses: OpenAI's object, Ollama's string.
             let body: JSONValue = url.isOpenAI
                 ? ["error": ["message": text, "type": .string(failure.kind.rawValue), "param": nil, "code": .string(failure.kind.rawValue)]]
                 : ["error": text]
-            line += "{\"status_code\":\(status),\"request_id\":\"\(BatchIDs.make("req_"))\",\"body\":".utf8
-            body.write(into: &line)
-            line += "}".utf8
+            json.beginObject("response")
+            json.member("status_code", .int(Int64(status)))
+            json.member("request_id", .string(BatchIDs.make("req_")))
+            json.member("body", body)
+            json.endObject()
         } else {
-            line += "null".utf8
+            json.member("response", nil)
         }
-        line += ",\"error\":{\"code\":".utf8
-        JSONValue.write(string: failure.kind.rawValue, into: &line)
-        line += ",\"message\":".utf8
-        JSONValue.write(string: failure.message, into: &line)
-        line += "}}\n".utf8
-        return line
+        json.beginObject("error")
+        json.member("code", .string(failure.kind.rawValue))
+        json.member("message", .string(failure.message))
+        json.endObject()
+        return end(json)
+    }
+
+    private static func start(_ customID: String) -> JSONWriter {
+        var json = JSONWriter()
+        json.beginObject()
+        json.member("id", .string(BatchIDs.make("batch_req_")))
+        json.member("custom_id", .string(customID))
+        return json
+    }
+
+    private static func end(_ json: JSONWriter) -> [UInt8] {
+        var json = json
+        json.endObject()
+        json.bytes.append(UInt8(ascii: "\n"))
+        return json.bytes
     }
 }

@@ -62,22 +62,38 @@ package struct BatchProgress: Sendable, Hashable {
     /// "host_counts", "worker", "errors": null}`. File names are relative to the folder the file
     /// is in (`active/` while running, `done/` after).
     package var json: String {
-        func string(_ text: String) -> String { JSONValue.string(text).compactJSON }
-        func time(_ date: Date?) -> String { date.map { "\"\(RFC3339.format($0))\"" } ?? "null" }
-        let hosts = hostCounts.keys.sorted().map { "\(string($0)):\(hostCounts[$0]!)" }.joined(separator: ",")
-        return "{\"id\":\(string(id)),\"object\":\"batch\",\"status\":\"\(status.rawValue)\","
-            + "\"request_counts\":{\"total\":\(total),\"completed\":\(completed),\"failed\":\(failed)},"
-            + "\"usage\":{\"prompt_tokens\":\(promptTokens),\"completion_tokens\":\(completionTokens)},"
-            + "\"created_at\":\(time(createdAt)),\"in_progress_at\":\(time(inProgressAt)),\"completed_at\":\(time(completedAt)),"
-            + "\"input_file\":\(string(id + ".jsonl")),\"output_file\":\(string(id + ".output.jsonl")),"
-            + "\"error_file\":\(string(id + ".errors.jsonl")),\"host_counts\":{\(hosts)},"
-            + "\"worker\":\(string(workerID)),\"errors\":null\(cancelFields)}\n"
-    }
-
-    /// `"cancelling_at"` and `"cancel_reason"`, once a cancel was asked (else nothing).
-    private var cancelFields: String {
-        guard let cancel else { return "" }
-        return ",\"cancelling_at\":\"\(RFC3339.format(cancel.at))\",\"cancel_reason\":\"\(cancel.reason.rawValue)\""
+        func time(_ date: Date?) -> JSONValue { date.map { .string(RFC3339.format($0)) } ?? .null }
+        var json = JSONWriter()
+        json.beginObject()
+        json.member("id", .string(id))
+        json.member("object", "batch")
+        json.member("status", .string(status.rawValue))
+        json.beginObject("request_counts")
+        json.member("total", .int(Int64(total)))
+        json.member("completed", .int(Int64(completed)))
+        json.member("failed", .int(Int64(failed)))
+        json.endObject()
+        json.beginObject("usage")
+        json.member("prompt_tokens", .int(Int64(promptTokens)))
+        json.member("completion_tokens", .int(Int64(completionTokens)))
+        json.endObject()
+        json.member("created_at", time(createdAt))
+        json.member("in_progress_at", time(inProgressAt))
+        json.member("completed_at", time(completedAt))
+        json.member("input_file", .string(id + ".jsonl"))
+        json.member("output_file", .string(id + ".output.jsonl"))
+        json.member("error_file", .string(id + ".errors.jsonl"))
+        json.beginObject("host_counts")
+        for host in hostCounts.keys.sorted() { json.member(host, .int(Int64(hostCounts[host]!))) }
+        json.endObject()
+        json.member("worker", .string(workerID))
+        json.member("errors", nil)
+        if let cancel {
+            json.member("cancelling_at", .string(RFC3339.format(cancel.at)))
+            json.member("cancel_reason", .string(cancel.reason.rawValue))
+        }
+        json.endObject()
+        return String(decoding: json.bytes, as: UTF8.self) + "\n"
     }
 
     /// What a previous progress file tells after a crash: its times, host counts and a cancel

@@ -37,17 +37,24 @@ extension SpoolDirectory {
         try FileSystem.createDurably(tmpPath, replacingStale: true) { fd in
             var writer = EnvelopeWriter(fd: fd, path: tmpPath)
             try writer.begin(id: id, status: "done", model: reply.model)
-            try writer.raw(",\"message\":{\"role\":\"assistant\",\"content\":")
-            try writer.string(fromFile: partialFD, sourcePath: partialPath)
-            try writer.raw(",\"thinking\":")
-            try writer.value(reply.thinking)
-            try writer.raw(",\"tool_calls\":")
-            try writer.value(reply.toolCalls.map(ToolCallJSON.init))
-            try writer.raw("},\"done_reason\":")
-            try writer.value(reply.stopReason?.description)
-            try writer.raw(",\"usage\":{\"prompt_tokens\":\(jsonNumber(reply.usage?.promptTokens)),\"completion_tokens\":\(jsonNumber(reply.usage?.completionTokens))}")
-            try writer.raw(",\"timing\":\(timing(job: job, reply: reply))")
-            try writer.raw(",\"attempts\":\(attempts),")
+            try writer.object("message") { message in
+                try message.member("role", "assistant")
+                try message.member("content", textOf: partialFD, sourcePath: partialPath)
+                try message.member("thinking", .string(reply.thinking))
+                try message.array("tool_calls", reply.toolCalls) { element, call in
+                    try element.object("function") { function in
+                        try function.member("name", .string(call.name))
+                        try function.member("arguments", call.arguments)
+                    }
+                }
+            }
+            try writer.member("done_reason", JSONValue(reply.stopReason?.description))
+            try writer.object("usage") { usage in
+                try usage.member("prompt_tokens", JSONValue(reply.usage?.promptTokens))
+                try usage.member("completion_tokens", JSONValue(reply.usage?.completionTokens))
+            }
+            try writeTiming(&writer, job: job, reply: reply)
+            try writer.member("attempts", JSONValue(attempts))
             try writer.finish(workerID: workerID, host: host, metadata: metadata)
         }
         try undoingOnError(tmpPath, moved: [(partialPath, "\(done)/\(id).txt")]) {
@@ -92,19 +99,18 @@ extension SpoolDirectory {
         host: String? = nil, metadata: JSONValue?, commit: Bool = true
     ) throws {
         let tmpPath = "\(failed)/.\(id).error.json.tmp"
-        // Written field by field so the keys keep the contract's order.
         try FileSystem.createDurably(tmpPath, replacingStale: true) { fd in
             var writer = EnvelopeWriter(fd: fd, path: tmpPath)
             try writer.begin(id: id, status: "failed", model: model)
-            try writer.raw(",\"error\":{\"kind\":")
-            try writer.value(failure.kind.rawValue)
-            try writer.raw(",\"message\":")
-            try writer.value(failure.message)
-            try writer.raw(",\"retryable\":\(failure.retryable),\"http_status\":")
-            try writer.value(failure.httpStatus)
-            try writer.raw(",\"detail\":")
-            try writer.value(failure.detail)
-            try writer.raw("},\"attempts\":\(attempts),\"partial_bytes\":\(partialBytes),")
+            try writer.object("error") { error in
+                try error.member("kind", .string(failure.kind.rawValue))
+                try error.member("message", .string(failure.message))
+                try error.member("retryable", .bool(failure.retryable))
+                try error.member("http_status", JSONValue(failure.httpStatus))
+                try error.member("detail", JSONValue(failure.detail))
+            }
+            try writer.member("attempts", JSONValue(attempts))
+            try writer.member("partial_bytes", JSONValue(partialBytes))
             try writer.finish(workerID: workerID, host: host, metadata: metadata)
         }
         if commit { try moveIn(tmpPath, "\(failed)/\(id).error.json") }
@@ -133,16 +139,22 @@ extension SpoolDirectory {
     }
 
     /// The envelope's `timing` object: our clock for the job, Ollama's for the generation.
-    func timing(job: ClaimedJob, reply: ReplySummary) -> String {
+    func writeTiming(_ writer: inout EnvelopeWriter, job: ClaimedJob, reply: ReplySummary) throws {
         let t = reply.timings
-        func ms(_ ns: Int64?) -> String { jsonNumber((Double(ns ?? 0) / 1e3).rounded() / 1e3) }
+        func ms(_ ns: Int64?) -> JSONValue { .double((Double(ns ?? 0) / 1e3).rounded() / 1e3) }
         var rate = 0.0
         if let count = reply.usage?.completionTokens, let eval = t?.evalDuration, eval > 0 {
             rate = ((Double(count) / (Double(eval) / 1e9)) * 100).rounded() / 100
         }
-        return "{\"queued_at\":\"\(RFC3339.format(job.queuedAt))\",\"started_at\":\"\(RFC3339.format(reply.startedAt))\","
-            + "\"finished_at\":\"\(RFC3339.format(Date()))\",\"load_ms\":\(ms(t?.loadDuration)),"
-            + "\"prompt_eval_ms\":\(ms(t?.promptEvalDuration)),\"eval_ms\":\(ms(t?.evalDuration)),"
-            + "\"total_ms\":\(ms(t?.totalDuration)),\"tokens_per_second\":\(jsonNumber(rate))}"
+        try writer.object("timing") { timing in
+            try timing.member("queued_at", .string(RFC3339.format(job.queuedAt)))
+            try timing.member("started_at", .string(RFC3339.format(reply.startedAt)))
+            try timing.member("finished_at", .string(RFC3339.format(Date())))
+            try timing.member("load_ms", ms(t?.loadDuration))
+            try timing.member("prompt_eval_ms", ms(t?.promptEvalDuration))
+            try timing.member("eval_ms", ms(t?.evalDuration))
+            try timing.member("total_ms", ms(t?.totalDuration))
+            try timing.member("tokens_per_second", .double(rate))
+        }
     }
 }

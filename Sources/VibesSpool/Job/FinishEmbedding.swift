@@ -25,11 +25,10 @@ extension SpoolDirectory {
         try FileSystem.createDurably(tmpPath, replacingStale: true) { fd in
             var writer = EnvelopeWriter(fd: fd, path: tmpPath)
             try writer.begin(id: id, status: "done", model: response.model)
-            try writer.raw(",\"embeddings\":")
-            try writer.value(response.embeddings)
-            try writer.raw(",\"usage\":{\"prompt_tokens\":\(jsonNumber(response.promptTokens))}")
-            try writer.raw(",\"timing\":\(timing(job: job, reply: reply))")
-            try writer.raw(",\"attempts\":\(attempts),")
+            try writer.member("embeddings", .array(response.embeddings.map { .array($0.map(JSONValue.double)) }))
+            try writer.object("usage") { usage in try usage.member("prompt_tokens", JSONValue(response.promptTokens)) }
+            try writeTiming(&writer, job: job, reply: reply)
+            try writer.member("attempts", JSONValue(attempts))
             try writer.finish(workerID: workerID, host: host, metadata: metadata)
         }
         try undoingOnError(tmpPath, moved: []) {

@@ -2,11 +2,6 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Glibc
 import VibesModels
 
@@ -62,99 +57,97 @@ package struct JobFailure: Error, Sendable {
     }
 }
 
-/// Writes envelopes as JSON without holding the reply in memory: the reply text is copied from
-/// the partial file, escaped on the way.
+/// Writes an envelope to a file with ``JSONWriter``, keys in the contract's order; the reply
+/// text is copied from the partial file, escaped on the way, without holding it in memory.
+/// Writes out every 60 KiB.
 struct EnvelopeWriter {
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
     let fd: Int32
     let path: String
-    private var buffer: [UInt8] = []
+    private var json = JSONWriter()
 
     init(fd: Int32, path: String) {
         self.fd = fd
         self.path = path
-        buffer.reserveCapacity(64 << 10)
+        json.bytes.reserveCapacity(64 << 10)
     }
 
-    mutating func raw(_ text: String) throws {
-        buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 60 << 10 { try flush() }
+    mutating func member(_ name: String, _ value: JSONValue) throws {
+        json.member(name, value)
+        if json.bytes.count >= 60 << 10 { try flush() }
     }
 
-    mutating func value<T: Encodable>(_ value: T) throws {
-        buffer.append(contentsOf: try encoder.encode(value))
-        if buffer.count >= 60 << 10 { try flush() }
+    /// A member whose value is an object, its members written by `body` in order.
+    mutating func object(_ name: String, _ body: (inout EnvelopeWriter) throws -> Void) throws {
+        json.beginObject(name)
+        try body(&self)
+        json.endObject()
     }
 
-    /// A JSON string whose contents are the bytes of `source` (valid UTF-8, written by us).
-    mutating func string(fromFile source: Int32, sourcePath: String) throws {
-        buffer.append(UInt8(ascii: "\""))
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    /// A member whose value is an array of objects, one written by `element` for each of `items`.
+    mutating func array<Item>(_ name: String, _ items: [Item], _ element: (inout EnvelopeWriter, Item) throws -> Void) throws {
+        json.beginArray(name)
+        for item in items {
+            json.beginObject()
+            try element(&self, item)
+            json.endObject()
+        }
+        json.endArray()
+    }
+
+    /// A member whose value is a JSON string holding the bytes of `source` (UTF-8, written by us).
+    mutating func member(_ name: String, textOf source: Int32, sourcePath: String) throws {
+        json.key(name)
+        json.bytes.append(UInt8(ascii: "\""))
         var offset: off_t = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { pread(source, $0.baseAddress, $0.count, offset) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SpoolError("read", sourcePath)
+            var count = 0
+            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64 << 10) { chunk in
+                repeat { count = pread(source, chunk.baseAddress, chunk.count, offset) } while count < 0 && errno == EINTR
+                if count < 0 { throw SpoolError("read", sourcePath) }
+                JSONValue.escape(UnsafeBufferPointer(rebasing: chunk[0..<count]), into: &json.bytes)
             }
             if count == 0 { break }
             offset += off_t(count)
-            chunk.withUnsafeBufferPointer { JSONValue.escape(UnsafeBufferPointer(rebasing: $0[0..<count]), into: &buffer) }
-            if buffer.count >= 60 << 10 { try flush() }
+            if json.bytes.count >= 60 << 10 { try flush() }
         }
-        buffer.append(UInt8(ascii: "\""))
+        json.bytes.append(UInt8(ascii: "\""))
+        json.endValue()
     }
 
-    /// The fields every envelope starts with: `{"id":…,"status":…,"model":…`.
+    /// The members every envelope starts with: `{"id":…,"status":…,"model":…`.
     mutating func begin(id: String, status: String, model: String?) throws {
-        try raw("{\"id\":")
-        try value(id)
-        try raw(",\"status\":\"\(status)\",\"model\":")
-        try value(model)
+        json.beginObject()
+        try member("id", .string(id))
+        try member("status", .string(status))
+        try member("model", JSONValue(model))
     }
 
-    /// The fields every envelope ends with, `"worker"` and `"metadata"`; closes the object and
-    /// writes out what is buffered.
-    /// The tail of every envelope: the Ollama of the last attempt (`null` if none ran it), the
-    /// worker, the metadata.
+    /// The members every envelope ends with: the Ollama of the last attempt (`null` if none ran
+    /// it), the worker, the metadata; closes the object and writes out what is buffered.
     mutating func finish(workerID: String, host: String?, metadata: JSONValue?) throws {
-        try raw("\"host\":")
-        try value(host)
-        try raw(",\"worker\":")
-        try value(workerID)
-        try raw(",\"metadata\":")
-        try value(metadata ?? .null)
-        try raw("}\n")
+        try member("host", JSONValue(host))
+        try member("worker", .string(workerID))
+        try member("metadata", metadata ?? .null)
+        json.endObject()
+        json.bytes.append(UInt8(ascii: "\n"))
         try flush()
     }
 
     mutating func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try FileSystem.writeAll(fd, buffer, path: path)
-        buffer.removeAll(keepingCapacity: true)
+        guard !json.bytes.isEmpty else { return }
+        try FileSystem.writeAll(fd, json.bytes, path: path)
+        json.bytes.removeAll(keepingCapacity: true)
     }
 }
 
-/// A JSON number: integral values without a fraction.
-func jsonNumber(_ value: Double) -> String {
-    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-}
-
-/// A JSON integer or `null`.
-func jsonNumber(_ value: Int?) -> String {
-    value.map(String.init) ?? "null"
-}
-
-/// JSON for tool calls in Ollama's shape.
-struct ToolCallJSON: Encodable {
-    struct Function: Encodable {
-        var name: String
-        var arguments: JSONValue
+extension JSONValue {
+    /// A JSON integer, or `null` for `nil`.
+    init(_ value: Int?) {
+        self = value.map { .int(Int64($0)) } ?? .null
     }
-    var function: Function
-    init(_ call: ToolCall) { function = Function(name: call.name, arguments: call.arguments) }
+
+    /// A JSON string, or `null` for `nil`.
+    init(_ value: String?) {
+        self = value.map(JSONValue.string) ?? .null
+    }
 }
