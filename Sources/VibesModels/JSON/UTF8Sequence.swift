@@ -3,11 +3,11 @@
 //===----------------------------------------------------------------------===//
 
 /// UTF-8 validation by hand, for bytes that are not a `String` yet (a stream line, a file name).
-public enum UTF8Sequence {
+package enum UTF8Sequence {
     /// The length of the well-formed UTF-8 sequence starting at `start` (1 for ASCII), or `nil`:
     /// a stray continuation byte, an overlong form, a surrogate, beyond U+10FFFF, or cut short.
     @inlinable
-    public static func length<Bytes: RandomAccessCollection>(in bytes: Bytes, at start: Int) -> Int?
+    package static func length<Bytes: RandomAccessCollection>(in bytes: Bytes, at start: Int) -> Int?
     where Bytes.Element == UInt8, Bytes.Index == Int {
         let lead = bytes[start]
         let length: Int

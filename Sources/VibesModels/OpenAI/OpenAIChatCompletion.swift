@@ -27,7 +27,7 @@ extension OpenAIChat {
     /// | `choices[0].logprobs` | `null` |
     /// | `usage.prompt_tokens`, `usage.completion_tokens` | `prompt_eval_count`, `eval_count` (0 when not reported) |
     /// | `usage.total_tokens` | their sum |
-    public static func completion(_ response: ChatResponse, id: String, now: Date = Date()) -> JSONValue {
+    package static func completion(_ response: ChatResponse, id: String, now: Date = Date()) -> JSONValue {
         let reply = response.message
         var message: [String: JSONValue] = ["role": "assistant"]
         message["content"] = reply.content.isEmpty && !reply.toolCalls.isEmpty ? .null : .string(reply.content)
@@ -65,7 +65,7 @@ extension OpenAIChat {
 
 extension JSONValue {
     /// The value as compact JSON text, keys sorted.
-    public var compactJSON: String {
+    package var compactJSON: String {
         String(decoding: jsonBytes, as: UTF8.self)
     }
 }

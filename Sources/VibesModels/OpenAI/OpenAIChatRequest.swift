@@ -36,10 +36,10 @@
 /// `top_logprobs`, a non-empty `logit_bias`, `audio` or `modalities` with `audio`, `functions`
 /// and `function_call` (the old form of `tools`), `tool_choice` `"required"` or a named tool
 /// (Ollama cannot force a call), remote image URLs, content parts other than text and images.
-public enum OpenAIChat {
+package enum OpenAIChat {
     /// Translates an OpenAI chat completions request body.
     /// - Throws: ``InvalidRequest`` naming the field at fault.
-    public static func request(from body: [String: JSONValue]) throws(InvalidRequest) -> ChatRequest {
+    package static func request(from body: [String: JSONValue]) throws(InvalidRequest) -> ChatRequest {
         let fields = FieldReader(body)
         try refuseUnsupported(fields)
         let model = try fields.requiredString("model", "a string naming an Ollama model")

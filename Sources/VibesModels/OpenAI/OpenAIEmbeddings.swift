@@ -21,10 +21,10 @@
 /// | `data[i]` | `{object: "embedding", index: i, embedding: embeddings[i]}` |
 /// | `model` | `model` |
 /// | `usage.prompt_tokens`, `usage.total_tokens` | `prompt_eval_count` (0 when not reported) |
-public enum OpenAIEmbeddings {
+package enum OpenAIEmbeddings {
     /// Translates an OpenAI embeddings request body.
     /// - Throws: ``InvalidRequest`` naming the field at fault.
-    public static func request(from body: [String: JSONValue]) throws(InvalidRequest) -> EmbedRequest {
+    package static func request(from body: [String: JSONValue]) throws(InvalidRequest) -> EmbedRequest {
         let fields = FieldReader(body)
         let model = try fields.requiredString("model", "a string naming an Ollama model")
         let input = try inputList(fields)
@@ -49,7 +49,7 @@ public enum OpenAIEmbeddings {
     }
 
     /// A reply as OpenAI's embedding `list` object.
-    public static func list(_ response: EmbedResponse) -> JSONValue {
+    package static func list(_ response: EmbedResponse) -> JSONValue {
         let tokens = JSONValue.int(Int64(response.promptTokens ?? 0))
         return [
             "object": "list",
@@ -64,10 +64,10 @@ public enum OpenAIEmbeddings {
 }
 
 /// Ollama's own `/api/embed` body read into an ``EmbedRequest``.
-public enum OllamaEmbedBody {
+package enum OllamaEmbedBody {
     /// `{model, input, truncate?, options?, keep_alive?, dimensions?}`.
     /// - Throws: ``InvalidRequest`` naming the field at fault.
-    public static func request(from body: [String: JSONValue]) throws(InvalidRequest) -> EmbedRequest {
+    package static func request(from body: [String: JSONValue]) throws(InvalidRequest) -> EmbedRequest {
         let fields = FieldReader(body)
         let model = try fields.requiredString("model", "a string naming an Ollama model")
         return EmbedRequest(

@@ -6,18 +6,18 @@
 /// their inputs (a model embeds the inputs of one request together, which costs less than one
 /// request each), and the reply shared out again: each member gets its own vectors, in order,
 /// and its share of the request's token count.
-public struct EmbedGroup: Sendable {
+package struct EmbedGroup: Sendable {
     /// The members' requests, in the order their inputs are sent.
-    public let members: [EmbedRequest]
+    package let members: [EmbedRequest]
 
-    public init(_ members: [EmbedRequest]) {
+    package init(_ members: [EmbedRequest]) {
         precondition(!members.isEmpty, "an embedding group has at least one member")
         self.members = members
     }
 
     /// What may share a request: the model and every setting sent with the inputs (`options`,
     /// `keep_alive`, `truncate`, `dimensions`), as one string. Equal keys, one request.
-    public static func key(_ request: EmbedRequest) -> String {
+    package static func key(_ request: EmbedRequest) -> String {
         var settings: [String: JSONValue] = ["model": .string(request.model)]
         if !request.options.isEmpty { settings["options"] = .object(request.options) }
         if let keepAlive = request.keepAlive { settings["keep_alive"] = keepAlive.wireValue }
@@ -29,7 +29,7 @@ public struct EmbedGroup: Sendable {
 
     /// The one request: the first member's settings (every member has the same ``key(_:)``)
     /// and every member's inputs, in order.
-    public var request: EmbedRequest {
+    package var request: EmbedRequest {
         var request = members[0]
         request.input = members.flatMap(\.input)
         return request
@@ -38,7 +38,7 @@ public struct EmbedGroup: Sendable {
     /// The reply shared out: one response per member, with its own vectors and its share of
     /// `prompt_eval_count` (see ``shares(of:weights:)``), the request's model and timings.
     /// - Throws: ``ModelError/invalidResponse(_:)`` when the vectors are not one per input.
-    public func split(_ response: EmbedResponse) throws -> [EmbedResponse] {
+    package func split(_ response: EmbedResponse) throws -> [EmbedResponse] {
         let counts = members.map(\.input.count)
         guard response.embeddings.count == counts.reduce(0, +) else {
             throw ModelError.invalidResponse(
@@ -61,7 +61,7 @@ public struct EmbedGroup: Sendable {
     /// `total` shared out in proportion to `weights`, in whole numbers that sum to `total`
     /// exactly: each gets the whole part of its exact share, and what is left goes one by one to
     /// the largest remainders (the earlier member first on a tie). All weights zero: equal shares.
-    public static func shares(of total: Int, weights: [Int]) -> [Int] {
+    package static func shares(of total: Int, weights: [Int]) -> [Int] {
         guard !weights.isEmpty else { return [] }
         let weights = weights.allSatisfy({ $0 <= 0 }) ? weights.map { _ in 1 } : weights.map { max(0, $0) }
         let sum = weights.reduce(0, +)

@@ -5,18 +5,18 @@
 /// A request that cannot be run as it is (a request file, a batch line's body): names the field,
 /// what was expected and what was found (or why the field is refused). The spool writes it as
 /// an `invalid_request` error.
-public struct InvalidRequest: Error, Sendable, Hashable, CustomStringConvertible {
+package struct InvalidRequest: Error, Sendable, Hashable, CustomStringConvertible {
     /// The field at fault (`model`, `messages[1].content[0].image_url.url`), or `nil` for the
     /// request as a whole.
-    public var field: String?
-    public var message: String
+    package var field: String?
+    package var message: String
 
-    public init(field: String?, _ message: String) {
+    package init(field: String?, _ message: String) {
         self.field = field
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     /// "`field`: expected …, found" the value's type (`a number`): a request file's wording.
     package static func wrongType(_ field: String, expected: String, found: JSONValue) -> InvalidRequest {

@@ -4,7 +4,7 @@
 
 extension Duration {
     /// This duration in seconds, as a `Double`.
-    public var seconds: Double {
+    package var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

@@ -13,7 +13,7 @@ extension ChatResponse {
     /// message: {role, content, thinking?, tool_calls?}, done: true, done_reason, total_duration,
     /// load_duration, prompt_eval_count, prompt_eval_duration, eval_count, eval_duration}`.
     /// Counts and durations Ollama did not report are left out.
-    public func ollamaJSON(now: Date = Date()) -> JSONValue {
+    package func ollamaJSON(now: Date = Date()) -> JSONValue {
         var message: [String: JSONValue] = ["role": "assistant", "content": .string(self.message.content)]
         if let thinking = self.message.thinking, !thinking.isEmpty { message["thinking"] = .string(thinking) }
         if !self.message.toolCalls.isEmpty {
@@ -45,7 +45,7 @@ extension ChatResponse {
 extension EmbedResponse {
     /// The reply as Ollama's `/api/embed` answers it: `{model, embeddings, total_duration,
     /// load_duration, prompt_eval_count}` (what Ollama did not report is left out).
-    public var ollamaJSON: JSONValue {
+    package var ollamaJSON: JSONValue {
         var object: [String: JSONValue] = [
             "model": .string(model),
             "embeddings": .array(embeddings.map { .array($0.map { .double($0) }) }),

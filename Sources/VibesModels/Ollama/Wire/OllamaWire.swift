@@ -9,7 +9,7 @@ import Foundation
 #endif
 import NIOHTTP1
 
-/// Ollama's JSON shapes, kept internal: the public API is the provider-neutral chat types.
+/// Ollama's JSON shapes, kept internal: the package API is the provider-neutral chat types.
 enum OllamaWire {
     /// The headers every request to Ollama carries (`Content-Type` when it has a JSON body).
     static func requestHeaders(jsonBody: Bool) -> HTTPHeaders {
