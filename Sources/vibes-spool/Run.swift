@@ -113,7 +113,11 @@ extension VibesSpoolCommand {
         func run() async throws {
             let logger = makeLogger()
             let configuration = try WorkerConfiguration.resolve(settings, environment: ProcessInfo.processInfo.environment)
-            let providers = configuration.effectiveHosts.map { OllamaProvider(configuration: configuration.ollama(for: $0)) }
+            // One event loop for every host's connections, and the worker runs on it too.
+            let executor = EventLoopExecutor.next()
+            let providers = configuration.effectiveHosts.map {
+                OllamaProvider(configuration: configuration.ollama(for: $0), eventLoop: executor.loop)
+            }
             let spool = configuration.spool
             let metrics = metricsOptions.enabled ? SpoolMetrics(refresh: { $0.observe(spool: spool) }) : nil
             var services: [any Service] = []
@@ -125,7 +129,8 @@ extension VibesSpoolCommand {
                     exitProcess(2)
                 }
             }
-            let worker = SpoolWorker(configuration: configuration, providers: providers, logger: logger, metrics: metrics)
+            let worker = SpoolWorker(
+                configuration: configuration, providers: providers, logger: logger, metrics: metrics, executor: executor)
             // The worker returning (--once, or after a graceful stop) ends the group cleanly; the
             // metrics services then write (or serve) a last time and stop.
             let group = ServiceGroup(

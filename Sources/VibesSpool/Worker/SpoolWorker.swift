@@ -72,13 +72,22 @@ public final class SpoolWorker: Service, Sendable {
     private let result = Mutex(Summary())
     let readiness = AsyncStream<Void>.makeStream()
 
-    /// `providers`: one per host of `configuration.effectiveHosts`, in order.
-    public init(configuration: WorkerConfiguration, providers: [any ModelProvider], logger: Logger, metrics: SpoolMetrics? = nil) {
+    /// Where the loop and the attempts run (`nil`: Swift's global executor).
+    let executor: (any TaskExecutor)?
+
+    /// `providers`: one per host of `configuration.effectiveHosts`, in order. `executor`: where
+    /// the worker's loop and its attempts run; the executor of the event loop the providers read
+    /// their replies on saves a thread's wake-up per job (see ``EventLoopExecutor``).
+    public init(
+        configuration: WorkerConfiguration, providers: [any ModelProvider], logger: Logger, metrics: SpoolMetrics? = nil,
+        executor: (any TaskExecutor)? = nil
+    ) {
         precondition(providers.count == configuration.effectiveHosts.count, "one provider per host")
         self.configuration = configuration
         self.providers = providers
         self.logger = logger
         self.metrics = metrics
+        self.executor = executor
         self.notifier = SystemdNotifier(environment: configuration.systemd)
     }
 
@@ -130,7 +139,7 @@ public final class SpoolWorker: Service, Sendable {
                 logger.notice("recovered \(recovered.jobs.count) job(s) left in active/ by a worker that is gone: \(recovered.jobs.joined(separator: ", "))")
             }
             loop = WorkerLoop(worker: self, io: io, resumedBatches: recovered.batches)
-            try await loop.run()
+            try await withTaskExecutorPreference(executor) { try await loop.run() }
         } catch {
             readiness.continuation.finish()
             throw error
