@@ -12,11 +12,11 @@ import NIOPosix
 import VibesModels
 
 /// The worker's one way to the spool's files. Operations that write data or fsync run on a
-/// blocking thread pool, never on Swift's few cooperative threads (where the streams, the HTTP
-/// client and the worker's loop run). A job's claim and the creation of its partial file are a
-/// few metadata operations: on a local file system they take microseconds and run in the calling
-/// task (``runMetadata(_:)``); on a network or FUSE one, where each may wait on a server, they go
-/// to the pool too.
+/// blocking thread pool, never on the threads where the worker's loop, its attempts and the HTTP
+/// client run. A job's claim and the creation of its partial file are a few metadata operations:
+/// on a local file system they take microseconds and run in the calling task
+/// (``runMetadata(_:)``); on a network or FUSE one, where each may wait on a server, they go to
+/// the pool too.
 struct SpoolIO: Sendable {
     let spool: SpoolDirectory
     let pool: NIOThreadPool
