@@ -37,4 +37,33 @@ import VibesModels
         #expect(JSONValue.double(.nan).compactJSON == "null", "JSON has no NaN")
         #expect(JSONValue.double(.infinity).compactJSON == "null")
     }
+
+    // JSONWriter: members one by one, in order.
+
+    /// Members in the order given (not sorted), commas between members and elements at every
+    /// depth, a value the caller streams itself after `key`.
+    @Test func writesMembersInOrderWithCommasAtEveryDepth() throws {
+        var json = JSONWriter()
+        json.beginObject()
+        json.member("z", "last first")
+        json.beginObject("usage")
+        json.member("prompt_tokens", 7)
+        json.member("completion_tokens", nil)
+        json.endObject()
+        json.beginArray("calls")
+        for name in ["a", "b"] {
+            json.beginObject()
+            json.member("name", .string(name))
+            json.endObject()
+        }
+        json.endArray()
+        json.key("text")
+        json.bytes += #""stream\"ed""#.utf8
+        json.endValue()
+        json.member("a", ["k": 1])
+        json.endObject()
+        let text = String(decoding: json.bytes, as: UTF8.self)
+        #expect(text == #"{"z":"last first","usage":{"prompt_tokens":7,"completion_tokens":null},"calls":[{"name":"a"},{"name":"b"}],"text":"stream\"ed","a":{"k":1}}"#)
+        #expect(try JSONValue.parse(utf8: json.bytes)["usage"]?["prompt_tokens"] == 7)
+    }
 }
