@@ -55,7 +55,8 @@ API_UNIT    := vibes-spool-api@.service
 all: build
 
 # The man page first: the argument parser's GenerateManual plugin builds the package in release
-# mode with its own flags, so the build that follows relinks the binary with ours.
+# mode with its own flags, so the build that follows makes the binary with ours (it compiles
+# again: the linker choice is a compiler flag).
 build: man
 	$(MAKE) binary completions
 
