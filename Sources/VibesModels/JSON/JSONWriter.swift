@@ -2,9 +2,9 @@
 // This source file is part of the vibes-spool project
 //===----------------------------------------------------------------------===//
 
-/// Writes JSON member by member, in the order given (files whose keys keep a documented order:
-/// envelopes, batch output lines, a batch's progress file); values go through ``JSONValue``'s
-/// writer. Compact, slashes not escaped.
+/// Writes JSON member by member, in the order given: files whose keys keep a documented order
+/// (envelopes, batch output lines, a batch's progress file) and the chat body sent to Ollama.
+/// Values go through ``JSONValue``'s writer. Compact, slashes not escaped.
 package struct JSONWriter: Sendable {
     /// What is written so far; a caller writing to a file may take it and empty it.
     package var bytes: [UInt8] = []
@@ -25,6 +25,11 @@ package struct JSONWriter: Sendable {
         key(name)
         value.write(into: &bytes)
         afterValue = true
+    }
+
+    /// The member, unless `value` is `nil` (left out, as `Encodable` leaves out a `nil`).
+    package mutating func member(_ name: String, ifPresent value: JSONValue?) {
+        if let value { member(name, value) }
     }
 
     /// Opens an object: a member's value when `name` is given, else a top-level value or an

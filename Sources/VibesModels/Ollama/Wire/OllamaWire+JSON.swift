@@ -7,43 +7,48 @@
 extension OllamaWire.ChatBody {
     /// Compact JSON, keys in the order of the type's fields.
     var jsonBytes: [UInt8] {
-        var object = JSONObjectWriter(capacity: 256)
-        object.string("model", model)
-        object.key("messages")
-        object.array(messages) { message, out in message.write(into: &out) }
-        object.value("tools", tools.map(JSONValue.array))
-        object.value("format", format)
-        object.value("options", options.map(JSONValue.object))
-        object.value("stream", .bool(stream))
-        object.value("keep_alive", keepAlive)
-        object.value("think", think)
-        return object.finish()
+        var json = JSONWriter()
+        json.bytes.reserveCapacity(256)
+        json.beginObject()
+        json.member("model", .string(model))
+        json.beginArray("messages")
+        for message in messages { message.write(into: &json) }
+        json.endArray()
+        json.member("tools", ifPresent: tools.map(JSONValue.array))
+        json.member("format", ifPresent: format)
+        json.member("options", ifPresent: options.map(JSONValue.object))
+        json.member("stream", .bool(stream))
+        json.member("keep_alive", ifPresent: keepAlive)
+        json.member("think", ifPresent: think)
+        json.endObject()
+        return json.bytes
     }
 }
 
 extension OllamaWire.Message {
-    func write(into out: inout [UInt8]) {
-        var object = JSONObjectWriter(taking: &out)
-        object.string("role", role)
-        object.string("content", content)
-        object.string("thinking", thinking)
-        object.value("images", images.map { .array($0.map(JSONValue.string)) })
+    /// The message as an element of the `messages` array.
+    func write(into json: inout JSONWriter) {
+        json.beginObject()
+        json.member("role", .string(role))
+        json.member("content", .string(content))
+        json.member("thinking", ifPresent: thinking.map(JSONValue.string))
+        json.member("images", ifPresent: images.map { .array($0.map(JSONValue.string)) })
         if let toolCalls {
-            object.key("tool_calls")
-            object.array(toolCalls) { call, out in
-                var inner = JSONObjectWriter(taking: &out)
-                inner.string("id", call.id)
-                inner.key("function")
-                var function = JSONObjectWriter(taking: &inner.out)
-                function.value("index", call.function.index.map { .int(Int64($0)) })
-                function.string("name", call.function.name)
-                function.value("arguments", call.function.arguments)
-                inner.out = function.finish()
-                out = inner.finish()
+            json.beginArray("tool_calls")
+            for call in toolCalls {
+                json.beginObject()
+                json.member("id", ifPresent: call.id.map(JSONValue.string))
+                json.beginObject("function")
+                json.member("index", ifPresent: call.function.index.map { .int(Int64($0)) })
+                json.member("name", .string(call.function.name))
+                json.member("arguments", ifPresent: call.function.arguments)
+                json.endObject()
+                json.endObject()
             }
+            json.endArray()
         }
-        object.string("tool_name", toolName)
-        out = object.finish()
+        json.member("tool_name", ifPresent: toolName.map(JSONValue.string))
+        json.endObject()
     }
 }
 
@@ -88,61 +93,5 @@ enum JSONRead {
         case .int(let number)?: Field(value: number)
         default: nil
         }
-    }
-}
-
-/// Writes one JSON object's members into a byte array, in the order given.
-struct JSONObjectWriter {
-    var out: [UInt8]
-    private var first = true
-
-    init(capacity: Int) {
-        out = []
-        out.reserveCapacity(capacity)
-    }
-
-    /// Continues `out`, taken over (left empty, so appending does not copy it): give it back
-    /// with ``finish()``.
-    init(taking out: inout [UInt8]) {
-        self.out = out
-        out = []
-    }
-
-    mutating func key(_ name: StaticString) {
-        out.append(UInt8(ascii: first ? "{" : ","))
-        first = false
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        out.append(contentsOf: "\":".utf8)
-    }
-
-    /// The member, unless `value` is `nil`.
-    mutating func string(_ name: StaticString, _ value: String?) {
-        guard let value else { return }
-        key(name)
-        JSONValue.write(string: value, into: &out)
-    }
-
-    /// The member, unless `value` is `nil`.
-    mutating func value(_ name: StaticString, _ value: JSONValue?) {
-        guard let value else { return }
-        key(name)
-        value.write(into: &out)
-    }
-
-    mutating func array<T>(_ elements: [T], _ write: (T, inout [UInt8]) -> Void) {
-        out.append(UInt8(ascii: "["))
-        for (index, element) in elements.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            write(element, &out)
-        }
-        out.append(UInt8(ascii: "]"))
-    }
-
-    /// The object's bytes (`{}` when no member was written).
-    mutating func finish() -> [UInt8] {
-        if first { out.append(UInt8(ascii: "{")) }
-        out.append(UInt8(ascii: "}"))
-        return out
     }
 }
