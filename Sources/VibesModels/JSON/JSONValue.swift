@@ -100,3 +100,15 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     }
     public init(nilLiteral: ()) { self = .null }
 }
+
+extension JSONValue {
+    /// A JSON integer, or `null` for `nil`.
+    package init(_ value: Int?) {
+        self = value.map { .int(Int64($0)) } ?? .null
+    }
+
+    /// A JSON string, or `null` for `nil`.
+    package init(_ value: String?) {
+        self = value.map(JSONValue.string) ?? .null
+    }
+}

@@ -33,7 +33,7 @@ enum BatchOutputLine {
                 ? ["error": ["message": text, "type": .string(failure.kind.rawValue), "param": nil, "code": .string(failure.kind.rawValue)]]
                 : ["error": text]
             json.beginObject("response")
-            json.member("status_code", .int(Int64(status)))
+            json.member("status_code", JSONValue(status))
             json.member("request_id", .string(BatchIDs.make("req_")))
             json.member("body", body)
             json.endObject()

@@ -139,15 +139,3 @@ struct EnvelopeWriter {
         json.bytes.removeAll(keepingCapacity: true)
     }
 }
-
-extension JSONValue {
-    /// A JSON integer, or `null` for `nil`.
-    init(_ value: Int?) {
-        self = value.map { .int(Int64($0)) } ?? .null
-    }
-
-    /// A JSON string, or `null` for `nil`.
-    init(_ value: String?) {
-        self = value.map(JSONValue.string) ?? .null
-    }
-}
