@@ -20,19 +20,11 @@ import VibesModels
 struct SpoolIO: Sendable {
     let spool: SpoolDirectory
     let pool: NIOThreadPool
+    /// The file system the spool is on (`nil`: unknown, treated as shared).
+    let kind: FileSystemKind?
+
     /// Whether metadata operations run in the calling task (the spool is on a local file system).
-    let metadataInline: Bool
-
-    init(spool: SpoolDirectory, pool: NIOThreadPool, metadataInline: Bool) {
-        self.spool = spool
-        self.pool = pool
-        self.metadataInline = metadataInline
-    }
-
-    /// For a spool on a file system of `kind` (`nil`: unknown, treated as shared).
-    init(spool: SpoolDirectory, pool: NIOThreadPool, kind: FileSystemKind?) {
-        self.init(spool: spool, pool: pool, metadataInline: kind == .local)
-    }
+    var metadataInline: Bool { kind == .local }
 
     /// Runs `body` on the pool to its end, also when the calling task is cancelled: a commit or
     /// a put-back cut short would leave the job half moved. The pool's thread resumes the caller

@@ -132,7 +132,7 @@ public final class SpoolWorker: Service, Sendable {
         let spool = configuration.spool
         let loop: WorkerLoop
         do {
-            let recovered = try await SpoolIO(spool: spool, pool: pool, metadataInline: false).createLayoutAndRecover()
+            let recovered = try await SpoolIO(spool: spool, pool: pool, kind: nil).createLayoutAndRecover()
             // The folders exist now: the kind of file system they are on can be asked.
             let io = SpoolIO(spool: spool, pool: pool, kind: FileSystemKind.of(path: spool.incoming))
             if !recovered.jobs.isEmpty {

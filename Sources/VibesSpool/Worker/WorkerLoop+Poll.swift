@@ -23,7 +23,7 @@ extension WorkerLoop {
     func startPolling(seen: [String], _ group: inout DiscardingTaskGroup) {
         guard !configuration.once else { return }
         let spool = configuration.spool
-        let kind = FileSystemKind.of(path: spool.incoming)
+        let kind = io.kind
         guard let period = configuration.pollPeriod(on: kind) else { return }
         let folders = Self.polledFolders(spool).map(\.path)
         for path in folders { state.listings[path] = FolderListing() }
