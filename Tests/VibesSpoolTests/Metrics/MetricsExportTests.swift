@@ -121,11 +121,11 @@ func busyMetrics() -> SpoolMetrics {
         #expect(post.allow == "GET, HEAD")
         let head = try await get(base + "/metrics", method: .HEAD)
         #expect(head.status == 200 && head.body.isEmpty)
-        #expect(canConnect(port: server.port))
+        #expect(loopbackAccepts(port: server.port))
         serving.cancel()
         try await serving.value
         // Not through the HTTP client: it retries refused connections until its deadline.
-        #expect(!canConnect(port: server.port), "still listening after run() ended")
+        #expect(!loopbackAccepts(port: server.port), "still listening after run() ended")
     }
 
     @Test func aTakenPortIsAClearError() async throws {
@@ -148,20 +148,6 @@ func busyMetrics() -> SpoolMetrics {
             Issue.record("bound an address of no interface")
         } catch {
             #expect("\(error)" == "cannot listen on 192.0.2.1:0: cannot assign requested address")
-        }
-    }
-
-    private func canConnect(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
         }
     }
 
