@@ -67,13 +67,9 @@ func printError(_ message: String) {
 /// All of standard input.
 func readStandardInput() -> [UInt8] {
     var result: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 64 << 10)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        guard count > 0 else { return result }
-        result += buffer[0..<count]
-    }
+    // A read error ends the input, as the end of the file does.
+    _ = try? FileSystem.readChunks(0, from: nil, path: "standard input") { result.append(contentsOf: $0) }
+    return result
 }
 
 /// Logs to stderr, one line per event: names, ids, models and messages are escaped (see

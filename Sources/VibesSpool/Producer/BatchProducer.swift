@@ -99,15 +99,8 @@ extension SpoolDirectory {
     }
 
     private static func copy(_ source: Int32, path: String, to target: Int32, toPath: String) throws {
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SpoolError("read", path)
-            }
-            if count == 0 { return }
-            try buffer.withUnsafeBytes { try FileSystem.writeAll(target, UnsafeRawBufferPointer(rebasing: $0[0..<count]), path: toPath) }
+        try FileSystem.readChunks(source, from: nil, path: path) { chunk in
+            try FileSystem.writeAll(target, UnsafeRawBufferPointer(chunk), path: toPath)
         }
     }
 }

@@ -77,21 +77,12 @@ extension SpoolDirectory {
     ) async throws -> WaitResult {
         var followed: (fd: Int32, inode: UInt, offset: off_t)?
         defer { if let followed { close(followed.fd) } }
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
         /// Copies what is new in the followed file to `output`.
         func drain() throws {
             guard var current = followed else { return }
-            while true {
-                let count = buffer.withUnsafeMutableBytes { pread(current.fd, $0.baseAddress, $0.count, current.offset) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw SpoolError("read", "\(active)/\(id).partial")
-                }
-                if count == 0 { break }
-                output(Array(buffer[0..<count]))
-                current.offset += off_t(count)
-            }
+            let path = "\(active)/\(id).partial"
+            current.offset += off_t(try FileSystem.readChunks(current.fd, from: current.offset, path: path) { output(Array($0)) })
             followed = current
         }
 

@@ -98,16 +98,8 @@ struct EnvelopeWriter {
     mutating func member(_ name: String, textOf source: Int32, sourcePath: String) throws {
         json.key(name)
         json.bytes.append(UInt8(ascii: "\""))
-        var offset: off_t = 0
-        while true {
-            var count = 0
-            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64 << 10) { chunk in
-                repeat { count = pread(source, chunk.baseAddress, chunk.count, offset) } while count < 0 && errno == EINTR
-                if count < 0 { throw SpoolError("read", sourcePath) }
-                JSONValue.escape(UnsafeBufferPointer(rebasing: chunk[0..<count]), into: &json.bytes)
-            }
-            if count == 0 { break }
-            offset += off_t(count)
+        try FileSystem.readChunks(source, from: 0, path: sourcePath) { chunk in
+            JSONValue.escape(chunk, into: &json.bytes)
             if json.bytes.count >= 60 << 10 { try flush() }
         }
         json.bytes.append(UInt8(ascii: "\""))

@@ -146,31 +146,6 @@ package enum FileSystem {
         try text.withUTF8 { try writeAll(fd, UnsafeRawBufferPointer($0), path: path) }
     }
 
-    /// Reads up to `limit` bytes from the start of `fd`.
-    package static func readAll(_ fd: Int32, limit: Int, path: String) throws -> [UInt8] {
-        var result: [UInt8] = []
-        // Each read goes to uninitialized memory: nothing is filled with zeros first.
-        while result.count < limit {
-            let start = result.count
-            let want = min(64 << 10, limit - start)
-            var count = 0
-            try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: want) { chunk in
-                repeat { count = pread(fd, chunk.baseAddress, want, off_t(start)) } while count < 0 && errno == EINTR
-                if count < 0 { throw SpoolError("read", path) }
-                result.append(contentsOf: chunk[0..<count])
-            }
-            if count == 0 { break }
-        }
-        return result
-    }
-
-    /// Reads a whole small file, or `nil` if it does not exist.
-    package static func readFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8]? {
-        guard let fd = try open(path, O_RDONLY | O_NOFOLLOW) else { return nil }
-        defer { close(fd) }
-        return try readAll(fd, limit: limit, path: path)
-    }
-
     /// Writes a small file whole (create or truncate), without fsync.
     package static func writeFile(_ path: String, _ text: String) throws {
         guard let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: 0o660) else {
